@@ -1,0 +1,36 @@
+import type { Kafka } from 'kafkajs';
+import type { TopicSpec } from '@payam/contracts';
+
+/**
+ * Creates the topics a service uses, with their partition counts and cleanup policies. Safe
+ * to call at every boot: existing topics are left as they are (partitions are never reduced).
+ */
+export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], replicationFactor = -1): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.name));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: s.name,
+        numPartitions: s.partitions,
+        replicationFactor, // -1: the broker's default.replication.factor
+        configEntries: s.compacted
+          ? [
+              { name: 'cleanup.policy', value: 'compact' },
+              // Tombstones stay a day so a consumer that was down for hours still sees deletions.
+              { name: 'delete.retention.ms', value: String(24 * 3600 * 1000) },
+            ]
+          : [],
+      })),
+    });
+  } catch (err) {
+    // Two services booting at once may race to create the same topic: that one is fine.
+    if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+  } finally {
+    await admin.disconnect();
+  }
+}

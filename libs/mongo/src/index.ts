@@ -1,0 +1,61 @@
+import mongoose, { type Connection } from 'mongoose';
+
+export interface MongoLogger {
+  info(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface MongoOptions {
+  uri: string;
+  /** Each service owns its own database (DESIGN.md); tests use a unique name per run. */
+  dbName: string;
+  logger: MongoLogger;
+  appName?: string;
+  maxPoolSize?: number;
+}
+
+/**
+ * One connection per service. Indexes are created explicitly at boot by ensureIndexes (not by
+ * mongoose's autoIndex, which would race with the first requests and hide failures).
+ * retryWrites is off: FerretDB v1 does not implement retryable writes, and our writes are
+ * idempotent upserts or guarded state transitions that are safe to retry at our level.
+ */
+export async function connectMongo(opts: MongoOptions): Promise<Connection> {
+  const conn = mongoose.createConnection(opts.uri, {
+    dbName: opts.dbName,
+    appName: opts.appName,
+    maxPoolSize: opts.maxPoolSize ?? 20,
+    minPoolSize: 0,
+    serverSelectionTimeoutMS: 5000,
+    connectTimeoutMS: 5000,
+    socketTimeoutMS: 60_000,
+    retryWrites: false,
+    autoIndex: false,
+    autoCreate: true,
+  });
+  await conn.asPromise();
+  opts.logger.info({ db: opts.dbName }, 'mongodb connected');
+  conn.on('disconnected', () => opts.logger.error({ db: opts.dbName }, 'mongodb disconnected'));
+  return conn;
+}
+
+/** Creates the declared indexes of every model on the connection (idempotent). */
+export async function ensureIndexes(conn: Connection): Promise<void> {
+  for (const model of Object.values(conn.models)) {
+    await model.createCollection().catch((err: { codeName?: string }) => {
+      if (err.codeName !== 'NamespaceExists') throw err;
+    });
+    await model.createIndexes();
+  }
+}
+
+/** Readiness probe: the server answers a ping. */
+export async function pingMongo(conn: Connection): Promise<void> {
+  const db = conn.db;
+  if (!db) throw new Error('mongodb connection not open');
+  await db.admin().command({ ping: 1 });
+}
+
+export function isDuplicateKeyError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
+}

@@ -1,0 +1,3 @@
+export * from './stack';
+export * from './ses-store';
+export * from './kafka-reader';
