@@ -6,6 +6,7 @@
 #   stack.sh start    start what is not already answering, wait until healthy (idempotent)
 #   stack.sh stop     stop exactly the processes this script started (by pid file)
 #   stack.sh status   say what answers and who started it
+#   stack.sh healthy  exit 0 when everything already answers
 #
 # Setting MONGODB_URI, KAFKA_BROKERS or SES_ENDPOINT points the suite at an existing server
 # and this script leaves that part alone.
@@ -23,12 +24,12 @@ PIDS="$PAYAM_STATE/pids"
 
 KAFKA_VERSION=3.9.0
 KAFKA_LIBS="$PAYAM_CACHE/kafka-$KAFKA_VERSION/libs"
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
+KAFKA_PORT="${PAYAM_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${PAYAM_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 FERRETDB_VERSION=v1.24.0
 FERRETDB_BIN="$PAYAM_CACHE/bin/ferretdb-$FERRETDB_VERSION"
-FERRETDB_PORT=27017
-SES_PORT=8005
+FERRETDB_PORT="${PAYAM_FERRETDB_PORT:-27017}"
+SES_PORT="${PAYAM_SES_PORT:-8005}"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
@@ -91,7 +92,8 @@ kafka_start() {
   kafka_install
   local data="$PAYAM_STATE/kafka" conf="$PAYAM_STATE/kafka/server.properties"
   mkdir -p "$data/logs"
-  sed -e "s#@DATA@#$data/logs#" "$HERE/kafka/server.properties" >"$conf"
+  sed -e "s#@DATA@#$data/logs#" -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
+    "$HERE/kafka/server.properties" >"$conf"
   if [[ ! -f "$data/logs/meta.properties" ]]; then
     log "kafka: formatting KRaft storage in $data"
     local cid; cid=$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)
@@ -137,7 +139,7 @@ ferretdb_start() {
   log "ferretdb: starting $FERRETDB_VERSION (SQLite) on 127.0.0.1:$FERRETDB_PORT"
   spawn ferretdb "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$PAYAM_STATE/ferretdb/data/" \
     --state-dir="$PAYAM_STATE/ferretdb/state" --listen-addr="127.0.0.1:$FERRETDB_PORT" \
-    --debug-addr=127.0.0.1:8088 --telemetry=disable --log-level=WARN
+    --debug-addr=127.0.0.1:0 --telemetry=disable --log-level=WARN
 }
 
 # ---------------------------------------------------------------- SES emulator
@@ -158,6 +160,7 @@ ses_start() {
 # ---------------------------------------------------------------- commands
 start() {
   need node "run the health checks" PATH
+  if [[ -n "${1:-}" ]]; then only_start "$1"; return; fi
   mkdir -p "$LOGS" "$PIDS" "$PAYAM_CACHE"
   # Start all three first, then wait: Kafka's JVM start overlaps with the others.
   kafka_start
@@ -167,6 +170,18 @@ start() {
   [[ -n "${MONGODB_URI:-}" ]] || wait_until ferretdb 60 ferretdb_healthy || die "ferretdb did not start"
   [[ -n "${SES_ENDPOINT:-}" ]] || wait_until ses 30 ses_healthy || die "ses emulator did not start"
   log "ready: kafka ${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}, mongodb ${MONGODB_URI:-mongodb://127.0.0.1:$FERRETDB_PORT}, ses ${SES_ENDPOINT:-http://127.0.0.1:$SES_PORT} (logs in $LOGS)"
+}
+
+# `stack.sh start kafka` starts (and waits for) one component: tests use it, with
+# PAYAM_STATE and PAYAM_KAFKA_PORT set, for a second broker they may stop and restart.
+only_start() {
+  mkdir -p "$LOGS" "$PIDS" "$PAYAM_CACHE"
+  case "$1" in
+    kafka) kafka_start; [[ -n "${KAFKA_BROKERS:-}" ]] || wait_until kafka 120 kafka_healthy ;;
+    ferretdb) ferretdb_start; [[ -n "${MONGODB_URI:-}" ]] || wait_until ferretdb 60 ferretdb_healthy ;;
+    ses) ses_start; [[ -n "${SES_ENDPOINT:-}" ]] || wait_until ses 30 ses_healthy ;;
+    *) die "unknown component '$1' (kafka, ferretdb or ses)" ;;
+  esac
 }
 
 stop_one() {
@@ -186,9 +201,18 @@ stop_one() {
 }
 
 stop() {
+  if [[ -n "${1:-}" ]]; then stop_one "$1"; return; fi
   stop_one ses
   stop_one ferretdb
   stop_one kafka
+}
+
+# Exit 0 when every part this script would start already answers (used to decide whether a
+# test run or a benchmark must stop the stack again afterwards).
+healthy() {
+  [[ -n "${KAFKA_BROKERS:-}" ]] || kafka_healthy || return 1
+  [[ -n "${MONGODB_URI:-}" ]] || ferretdb_healthy || return 1
+  [[ -n "${SES_ENDPOINT:-}" ]] || ses_healthy || return 1
 }
 
 status() {
@@ -202,9 +226,9 @@ status() {
 }
 
 case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
+  start) start "${2:-}" ;;
+  stop) stop "${2:-}" ;;
   status) status ;;
-  started-by-us) pid_alive kafka || pid_alive ferretdb || pid_alive ses ;;
+  healthy) healthy ;;
   *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac

@@ -6,9 +6,9 @@ import path from 'node:path';
 
 const stack = path.join(__dirname, '..', '..', 'infra', 'local', 'stack.sh');
 
-function startedByUs(): boolean {
+function alreadyUp(): boolean {
   try {
-    execFileSync('bash', [stack, 'started-by-us'], { stdio: 'ignore' });
+    execFileSync('bash', [stack, 'healthy'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -16,7 +16,7 @@ function startedByUs(): boolean {
 }
 
 export default async function globalSetup(): Promise<void> {
-  const wasRunning = startedByUs() || process.env.PAYAM_KEEP_STACK === '1';
+  const wasRunning = alreadyUp();
   execFileSync('bash', [stack, 'start'], { stdio: 'inherit' });
   process.env.PAYAM_STACK_STARTED_BY_TESTS = wasRunning ? '0' : '1';
 }

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the npm dependencies when node_modules is missing or older than package-lock.json.
+# `npm ci` gives exactly the locked tree; a second run with nothing changed takes no time.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+command -v node >/dev/null || { echo "error: Node.js 20+ is needed (node not found)" >&2; exit 1; }
+major=$(node -p 'process.versions.node.split(".")[0]')
+((major >= 20)) || { echo "error: Node.js 20+ is needed, found $(node --version)" >&2; exit 1; }
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "[deps] npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command for a fresh machine: install everything and run the whole test suite. jest's
+# globalSetup starts the local stack itself (and stops it afterwards if it started it).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/ensure-deps.sh
+echo "[test] type-check" >&2
+npx tsc -p tsconfig.json --noEmit
+echo "[test] lint" >&2
+npx eslint . --max-warnings=0
+echo "[test] jest" >&2
+npx jest --ci "$@"
