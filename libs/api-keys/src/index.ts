@@ -1,0 +1,4 @@
+export * from './token';
+export * from './records';
+export * from './model';
+export * from './resolver';

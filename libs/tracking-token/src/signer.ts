@@ -1,0 +1,85 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { formatProblems, describeIssues } from '@payam/contracts';
+import { decodeSecret, KEY_ID, parseTrackingKeys, type TrackingKey } from './keys';
+import { fromWire, toWire, TokenPayload } from './payload';
+
+/**
+ * 16 bytes of the HMAC-SHA256 output. NIST SP 800-107 Rev. 1 (§5.3.3) permits truncating an
+ * HMAC; 128 bits leaves forgery at 2^-128 per guess while keeping links short.
+ */
+const MAC_BYTES = 16;
+/** Longer than any token we sign (a 2 KB URL plus ids); anything bigger is refused before work. */
+const MAX_TOKEN_LENGTH = 4096;
+/** Domain separation: a MAC made for another purpose with the same key can never pass as a token. */
+const MAC_DOMAIN = 'payam/tracking-token/v1';
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Signs and verifies tracking tokens: `<keyId>.<base64url(JSON payload)>.<base64url(MAC)>`, the
+ * MAC binding the domain, the key id and the payload exactly as sent. The tracker trusts what a
+ * token says (including a click's target) without a database read, because only we can sign.
+ */
+export class TokenSigner {
+  private readonly secrets = new Map<string, Buffer>();
+  private readonly signingKeyId: string;
+
+  constructor(opts: { keys: TrackingKey[]; signingKeyId: string }) {
+    for (const key of opts.keys) {
+      if (!KEY_ID.test(key.id)) throw new Error(`tracking key id "${key.id}" must be 1-16 letters, digits, "_" or "-"`);
+      if (this.secrets.has(key.id)) throw new Error(`tracking key ${key.id} appears twice`);
+      this.secrets.set(key.id, decodeSecret(key));
+    }
+    if (!this.secrets.has(opts.signingKeyId)) throw new Error(`signing key ${opts.signingKeyId} is not among the tracking keys`);
+    this.signingKeyId = opts.signingKeyId;
+  }
+
+  /** From the TRACKING_KEYS format (see parseTrackingKeys): the first key signs. */
+  static fromSpec(spec: string): TokenSigner {
+    const keys = parseTrackingKeys(spec);
+    return new TokenSigner({ keys, signingKeyId: keys[0]!.id });
+  }
+
+  /** Throws on an invalid payload (e.g. a javascript: URL): such a link must not be tracked. */
+  sign(payload: TokenPayload): string {
+    const checked = TokenPayload.safeParse(payload);
+    if (!checked.success) throw new Error(`invalid tracking token payload: ${formatProblems(describeIssues(checked.error))}`);
+    const body = Buffer.from(JSON.stringify(toWire(checked.data)), 'utf8').toString('base64url');
+    const mac = this.mac(this.secrets.get(this.signingKeyId)!, this.signingKeyId, body);
+    return `${this.signingKeyId}.${body}.${mac.toString('base64url')}`;
+  }
+
+  /**
+   * The payload of a genuine token, else null. Never throws and never says which check failed:
+   * the tracker answers every bad token the same way, so it teaches a forger nothing.
+   */
+  verify(token: string): TokenPayload | null {
+    try {
+      return this.verifyOrNull(token);
+    } catch {
+      return null;
+    }
+  }
+
+  private verifyOrNull(token: string): TokenPayload | null {
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return null;
+    const parts = token.split('.');
+    if (parts.length !== 3) return null;
+    const [keyId, body, macText] = parts as [string, string, string];
+    const secret = this.secrets.get(keyId);
+    if (!secret || !BASE64URL.test(body) || !BASE64URL.test(macText)) return null;
+    const presented = Buffer.from(macText, 'base64url');
+    // Base64 leaves spare bits in the last character; accept only the one canonical spelling,
+    // or a token could be altered without changing its decoded MAC.
+    if (presented.toString('base64url') !== macText) return null;
+    const expected = this.mac(secret, keyId, body);
+    if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return null;
+    // Authentic from here on; still validated, so a payload signed by an older, laxer version
+    // (or with a leaked key) cannot smuggle a javascript: URL through.
+    const parsed = TokenPayload.safeParse(fromWire(JSON.parse(Buffer.from(body, 'base64url').toString('utf8'))));
+    return parsed.success ? parsed.data : null;
+  }
+
+  private mac(secret: Buffer, keyId: string, body: string): Buffer {
+    return createHmac('sha256', secret).update(`${MAC_DOMAIN}\0${keyId}\0${body}`, 'utf8').digest().subarray(0, MAC_BYTES);
+  }
+}
