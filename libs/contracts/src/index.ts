@@ -11,3 +11,4 @@ export * from './campaign-signals';
 export * from './topics';
 export * from './parse';
 export * from './dead-letters';
+export * from './json-schemas';

@@ -2,9 +2,11 @@ import express, { type Express, type NextFunction, type Request, type RequestHan
 import { formatProblems } from '@payam/contracts';
 import type { Logger, Metrics } from '@payam/observability';
 import { authenticate, type ApiKeyResolver } from './auth';
+import { mountDocs } from './docs';
 import { mapError } from './error-mapping';
 import { sendError } from './error-response';
 import { mountHealth, type ReadinessChecks } from './health';
+import type { OpenApiInfo } from './openapi';
 import { requestContext } from './request-context';
 import { Reply, type RouteDef } from './route';
 import { validateRequest } from './validation';
@@ -32,6 +34,12 @@ export interface CreateAppOptions {
   rawBodyTypes?: string[];
   /** Express "trust proxy" setting, for req.ip behind a load balancer. Off by default. */
   trustProxy?: boolean | number | string;
+  /**
+   * Publishes the API documentation without authentication: GET /openapi.json (generated once,
+   * here, from `routes`), GET /docs (a page rendering it) and GET /events/schemas[/<file>] (the
+   * event JSON Schemas).
+   */
+  openapi?: OpenApiInfo;
 }
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -61,6 +69,7 @@ export function createApp(opts: CreateAppOptions): Express {
   });
   opts.mountBefore?.(app);
   mountHealth(app, opts.readiness, metrics, opts.readinessTimeoutMs ?? 2_000);
+  if (opts.openapi) mountDocs(app, opts.openapi, routes);
 
   const limit = opts.bodyLimit ?? '1mb';
   const rawTypes = opts.rawBodyTypes ?? [];

@@ -6,4 +6,6 @@ export * from './health';
 export * from './request-context';
 export * from './validation';
 export * from './create-app';
+export * from './openapi';
+export { mountDocs } from './docs';
 export * from './server';

@@ -48,6 +48,24 @@ export interface RouteDef<P = any, Q = any, B = any> {
   query?: ZodType<Q>;
   body?: ZodType<B>;
   handler: (ctx: RouteContext<P, Q, B>) => Promise<unknown> | unknown;
+  /** One line for the API documentation (/openapi.json, /docs). */
+  summary?: string;
+  /** Longer documentation text (CommonMark in OpenAPI; shown as plain text on /docs). */
+  description?: string;
+  /** Groups on /docs; default: the first segment of the path. */
+  tags?: string[];
+  /**
+   * Documented answers by status. A declared 2xx replaces the default (200, or 204 for delete);
+   * the standard error answers are listed unless declared here. Documentation only: nothing
+   * checks what the handler returns.
+   */
+  responses?: Record<number, RouteResponseDoc>;
+}
+
+export interface RouteResponseDoc {
+  description: string;
+  /** JSON body of the answer, described as zod's output. */
+  schema?: ZodType;
 }
 
 /** Identity function whose only job is to infer P, Q and B from the schemas. */
