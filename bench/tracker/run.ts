@@ -1,0 +1,182 @@
+// Tracker hot-path benchmark (npm run bench:tracker). Loopback only, bounded in requests and time.
+//
+// 1. A bare Node http server answering the same GIF: the baseline, measured in this run.
+// 2. The tracker (child process, booted like main.ts against the local stack): a mix of pixel and
+//    click requests, 50 connections; every answer waits for Kafka's ack (acks=all) or the spool.
+// 3. Events of this run's unique workspace are counted in email-events.v1 and compared with the
+//    answered requests.
+// Goals: ratio_vs_bare >= 0.35, p99 < 20 ms, events_in_kafka == answered. Last line: one JSON object.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { Kafka, logLevel } from 'kafkajs';
+import { TokenSigner } from '@payam/tracking-token';
+
+const CONNECTIONS = 50;
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 5_000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 40_000);
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const ROOT = path.join(__dirname, '..', '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+
+function startChild(script: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(TSX, [path.join(__dirname, script)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start in 60 s`)), 60_000);
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      for (const line of buf.split('\n')) {
+        if (!line.startsWith('{"port"')) continue;
+        clearTimeout(timer);
+        resolve({ child, port: (JSON.parse(line) as { port: number }).port });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function load(port: number, requests: Array<{ path: string }>, amount: number) {
+  return autocannon({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, amount, timeout: 30, requests });
+}
+
+async function topicEnds(kafka: Kafka): Promise<Array<{ partition: number; offset: string }>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets('email-events.v1');
+  await admin.disconnect();
+  return ends.map((e) => ({ partition: e.partition, offset: e.high }));
+}
+
+/** Counts this run's events between the offsets noted before the run and the topic's end now. */
+async function countEvents(kafka: Kafka, from: Array<{ partition: number; offset: string }>, workspaceId: string): Promise<{ events: number; distinctIds: number }> {
+  const ends = await topicEnds(kafka);
+  const start = new Map(from.map((f) => [f.partition, BigInt(f.offset)]));
+  const remaining = new Map(ends.filter((e) => BigInt(e.offset) > (start.get(e.partition) ?? 0n)).map((e) => [e.partition, BigInt(e.offset)]));
+  const ids = new Set<string>();
+  let events = 0;
+  if (remaining.size === 0) return { events, distinctIds: 0 };
+  const groupId = `bench-tracker-count-${randomBytes(4).toString('hex')}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.setOffsets({ groupId, topic: 'email-events.v1', partitions: from });
+  await admin.disconnect();
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: 10 << 20 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'email-events.v1' });
+  const needle = `"workspaceId":"${workspaceId}"`;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('counting events took longer than 120 s')), 120_000);
+    consumer
+      .run({
+        eachBatch: async ({ batch }) => {
+          const end = remaining.get(batch.partition);
+          for (const m of batch.messages) {
+            if (end === undefined || BigInt(m.offset) >= end) continue;
+            const text = m.value?.toString('utf8') ?? '';
+            if (text.includes(needle)) {
+              events++;
+              ids.add((JSON.parse(text) as { id: string }).id);
+            }
+            if (BigInt(m.offset) + 1n >= end) {
+              remaining.delete(batch.partition);
+              if (remaining.size === 0) {
+                clearTimeout(timer);
+                resolve();
+              }
+            }
+          }
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return { events, distinctIds: ids.size };
+}
+
+async function main(): Promise<void> {
+  const workspaceId = `ws_bench_${Date.now().toString(36)}`;
+  const secret = randomBytes(32).toString('base64');
+  const signer = new TokenSigner({ keys: [{ id: 'b1', secret }], signingKeyId: 'b1' });
+  const issuedAt = Math.floor(Date.now() / 1000) - 3600;
+  // 200 deliveries; per delivery one pixel and one click: the mix is half and half.
+  const requests: Array<{ path: string }> = [];
+  for (let i = 0; i < 200; i++) {
+    const base = { workspaceId, contactId: `c${i}`, campaignId: 'bench', deliveryId: `d${i}`, variantId: null, issuedAt };
+    requests.push({ path: `/o/${signer.sign({ ...base, kind: 'open' })}.gif` });
+    requests.push({ path: `/c/${signer.sign({ ...base, kind: 'click', url: `https://example.com/p/${i}`, linkIndex: i % 5 })}` });
+  }
+
+  // Baseline.
+  const bare = await startChild('bare-server.ts', process.env);
+  await load(bare.port, requests, WARMUP);
+  const bareResult = await load(bare.port, requests, REQUESTS);
+  await stopChild(bare.child);
+
+  // The tracker.
+  const kafka = new Kafka({ clientId: 'bench-tracker', brokers, logLevel: logLevel.NOTHING });
+  const from = await topicEnds(kafka);
+  const tracker = await startChild('tracker-server.ts', {
+    ...process.env,
+    NODE_ENV: 'production',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MONGODB_DB: `payam_bench_tracker_${randomBytes(4).toString('hex')}`,
+    TRACKING_KEYS: `b1:${secret}`,
+    SPOOL_DIR: mkdtempSync(path.join(os.tmpdir(), 'bench-tracker-spool-')),
+    STATS_GROUP_ID: `bench-tracker-stats-${randomBytes(4).toString('hex')}`,
+    API_KEYS_GROUP_ID: `bench-tracker-keys-${randomBytes(4).toString('hex')}`,
+  });
+  let warm: Awaited<ReturnType<typeof autocannon>>;
+  let result: Awaited<ReturnType<typeof autocannon>>;
+  try {
+    warm = await load(tracker.port, requests, WARMUP);
+    result = await load(tracker.port, requests, REQUESTS);
+  } finally {
+    await stopChild(tracker.child);
+  }
+  const answered = warm['2xx'] + warm['3xx'] + result['2xx'] + result['3xx'];
+  const counted = await countEvents(kafka, from, workspaceId);
+
+  // Requests per second over the whole measured run (autocannon's per-second average is coarse).
+  const rps = (r: typeof result) => r.requests.total / r.duration;
+  const summary = {
+    bare_rps: Math.round(rps(bareResult)),
+    tracker_rps: Math.round(rps(result)),
+    tracker_p50_ms: result.latency.p50,
+    bare_p99_ms: bareResult.latency.p99,
+    errors: result.errors + warm.errors,
+    non_2xx_3xx: result.non2xx - result['3xx'] + (warm.non2xx - warm['3xx']),
+    distinct_event_ids: counted.distinctIds,
+  };
+  console.log(`bench:tracker ${JSON.stringify(summary)}`);
+  console.log(
+    JSON.stringify({
+      ratio_vs_bare: Math.round((rps(result) / rps(bareResult)) * 1000) / 1000,
+      p99_ms: result.latency.p99,
+      answered,
+      events_in_kafka: counted.events,
+    }),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

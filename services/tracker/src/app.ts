@@ -1,0 +1,42 @@
+import type { Express } from 'express';
+import { createApp, type ApiKeyResolver, type ReadinessChecks } from '@payam/http';
+import type { Logger, Metrics } from '@payam/observability';
+import type { Classifier } from './classification/classifier';
+import { trackerRoutes } from './routes';
+import type { SnsOutcome } from './ses/sns-handler';
+import type { EventRecorder } from './spool/recorder';
+import type { StatsCollections } from './stats/store';
+import type { TokenVerifier } from './tracking/events';
+import { mountHotRoutes } from './tracking/hot-routes';
+
+export interface AppDeps {
+  logger: Logger;
+  metrics: Metrics;
+  tokens: TokenVerifier;
+  classifier: Classifier;
+  recorder: EventRecorder;
+  handleSns: (body: unknown) => Promise<SnsOutcome>;
+  stats: StatsCollections;
+  apiKeys: ApiKeyResolver;
+  readiness: ReadinessChecks;
+  trustProxy?: boolean | number | string;
+  now?: () => Date;
+}
+
+/** The tracker's HTTP app from its dependencies (main.ts wires the real ones; tests may swap any). */
+export function buildApp(deps: AppDeps): Express {
+  return createApp({
+    service: 'tracker',
+    logger: deps.logger,
+    metrics: deps.metrics,
+    readiness: deps.readiness,
+    apiKeys: deps.apiKeys,
+    trustProxy: deps.trustProxy ?? false,
+    // Ahead of health, route list and body parsing: the pixel and the click are the hot path.
+    mountBefore: (app) => mountHotRoutes(app, deps),
+    // SNS posts text/plain; the one-click unsubscribe is a form post (or multipart from some clients).
+    rawBodyTypes: ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data'],
+    bodyLimit: '300kb',
+    routes: trackerRoutes(deps),
+  });
+}

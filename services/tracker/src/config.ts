@@ -1,0 +1,79 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { baseEnvShape, envBool, envDuration, envInt, envList, loadConfig, type Env } from '@payam/config';
+
+/**
+ * Used only outside production when TRACKING_KEYS is unset, so `npm run up` works without any
+ * environment. Production refuses to start without real keys (see loadTrackerConfig).
+ */
+export const DEV_TRACKING_KEYS = 'dev:ZGV2LW9ubHktdHJhY2tpbmcta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiEhIQ';
+
+const rate = (def: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d*\.?\d+$/, 'expected a number between 0 and 1')
+    .transform(Number)
+    .pipe(z.number().min(0).max(1))
+    .default(def);
+
+export const trackerEnvShape = {
+  ...baseEnvShape,
+  PORT: envInt(3002, { min: 0, max: 65535 }),
+  HOST: z.string().trim().default('0.0.0.0'),
+  MONGODB_DB: z.string().trim().min(1).default('payam_tracker'),
+  /** "id:base64secret,…": the first signs (the sender), every one verifies. */
+  TRACKING_KEYS: z.string().optional(),
+  /** Which key signs; the tracker only verifies, so this matters only for tooling. */
+  TRACKING_SIGNING_KEY_ID: z.string().trim().optional(),
+  /** Topic ARNs whose SES notifications we accept; empty means every SNS message is refused. */
+  SNS_ALLOWED_TOPIC_ARNS: envList([]),
+  /** When set, signing certificates must come from sns.<this region>.amazonaws.com. */
+  SNS_REGION: z
+    .string()
+    .trim()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1')
+    .optional(),
+  SPOOL_DIR: z.string().trim().default(path.join(process.cwd(), '.spool', 'tracker')),
+  /** How long a hot-path request waits for Kafka's ack before the event goes to the spool. */
+  KAFKA_PUBLISH_TIMEOUT_MS: envInt(1500, { min: 50, max: 30_000 }),
+  /**
+   * Producers the hot path spreads its batches over. One producer has one batch in flight
+   * (idempotent, acks=all), so throughput is batch size / broker round trip; several overlap.
+   */
+  KAFKA_HOT_PRODUCERS: envInt(4, { min: 1, max: 16 }),
+  STORE_RAW_IP: envBool(false),
+  /** Express "trust proxy": unset/false, true, a hop count or a list of subnets. */
+  TRUST_PROXY: z.string().trim().optional(),
+  MPP_RANGES_FILE: z.string().trim().default(path.join(__dirname, '..', 'data', 'apple-mpp-ranges.txt')),
+  /** A click this soon after the send (token issuedAt) is flagged "too_fast". */
+  CLICK_TOO_FAST: envDuration('10s'),
+  /** Two different links of one message clicked within this window are flagged "link_burst". */
+  CLICK_BURST_WINDOW: envDuration('1500ms'),
+  GUARDRAIL_COMPLAINT_RATE: rate(0.003),
+  GUARDRAIL_MIN_DELIVERIES: envInt(1000, { min: 1 }),
+  /**
+   * Run the stats projector and the api-keys projection in this process. An edge-only instance
+   * (false) just answers tracking requests; at least one instance must run them.
+   */
+  RUN_CONSUMERS: envBool(true),
+  STATS_GROUP_ID: z.string().trim().default('tracker.stats'),
+  API_KEYS_GROUP_ID: z.string().trim().default('tracker.api-keys'),
+};
+
+export type TrackerConfig = ReturnType<typeof loadTrackerConfig>;
+
+export function loadTrackerConfig(env: Env = process.env) {
+  const cfg = loadConfig(trackerEnvShape, env);
+  if (cfg.NODE_ENV === 'production' && !cfg.TRACKING_KEYS) {
+    throw new Error('Invalid configuration:\n  - TRACKING_KEYS: required in production');
+  }
+  return { ...cfg, TRACKING_KEYS: cfg.TRACKING_KEYS ?? DEV_TRACKING_KEYS };
+}
+
+export function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}

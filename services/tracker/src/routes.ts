@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { EntityId } from '@payam/contracts';
+import { route, type RouteDef } from '@payam/http';
+import type { SnsOutcome } from './ses/sns-handler';
+import { campaignReport } from './stats/report';
+import type { StatsCollections } from './stats/store';
+import { unsubscribe, unsubscribePage, type UnsubscribeDeps } from './tracking/unsubscribe';
+
+export interface RouteDeps extends UnsubscribeDeps {
+  handleSns: (body: unknown) => Promise<SnsOutcome>;
+  stats: StatsCollections;
+}
+
+/**
+ * Every route of the tracker with its permission. The two hot routes, GET /o/<token>.gif and
+ * GET /c/<token> (public: the signed token is the credential), are mounted ahead of this list
+ * by app.ts (see tracking/hot-routes.ts).
+ *
+ * Tokens are not validated by a schema here: a bad token must get the same plain 400 page as
+ * any other bad token, not a JSON list of what was wrong with it.
+ */
+export function trackerRoutes(deps: RouteDeps): RouteDef[] {
+  return [
+    route({
+      method: 'get',
+      path: '/u/:token',
+      permission: 'public',
+      handler: ({ req, res }) => unsubscribePage(deps, String(req.params.token), res),
+    }),
+    route({
+      method: 'post',
+      path: '/u/:token',
+      permission: 'public',
+      // Declared so the form body (List-Unsubscribe=One-Click) is read; any content is accepted.
+      body: z.unknown(),
+      handler: ({ req, res, body }) => unsubscribe(deps, String(req.params.token), body, res),
+    }),
+    route({
+      method: 'post',
+      path: '/ses/sns',
+      permission: 'public',
+      body: z.string({ error: 'expected the SNS message as the text/plain body' }).min(1).max(256 * 1024 + 16 * 1024),
+      handler: async ({ body }) => ({ outcome: await deps.handleSns(body) }),
+    }),
+    route({
+      method: 'get',
+      path: '/campaigns/:campaignId/report',
+      permission: 'workspace',
+      params: z.object({ campaignId: EntityId }),
+      handler: ({ params, principal }) => campaignReport(deps.stats, principal!.workspaceId, params.campaignId),
+    }),
+  ];
+}

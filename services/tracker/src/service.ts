@@ -1,0 +1,182 @@
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Kafka } from 'kafkajs';
+import type { Connection } from 'mongoose';
+import { apiKeyModel, createApiKeyResolver } from '@payam/api-keys';
+import { Topics } from '@payam/contracts';
+import { closeServer, listen } from '@payam/http';
+import { createKafka, ensureTopics, EventPublisher, runConsumer, subscribe, type ConsumerHandle } from '@payam/kafka';
+import { connectMongo, ensureIndexes } from '@payam/mongo';
+import { createLogger, createMetrics, type Logger, type Metrics } from '@payam/observability';
+import type { ShutdownStep } from '@payam/runtime';
+import { parseTrackingKeys, TokenSigner } from '@payam/tracking-token';
+import { apiKeySubscription } from './api-keys/projection';
+import { buildApp } from './app';
+import { Classifier } from './classification/classifier';
+import { IpRanges } from './classification/ip';
+import { parseTrustProxy, type TrackerConfig } from './config';
+import { Guardrail } from './guardrail/guardrail';
+import { createSnsHandler } from './ses/sns-handler';
+import { confirmSubscription, SnsVerifier, type CertificateFetcher, type SubscriptionConfirmer } from './ses/sns-verifier';
+import { EventRecorder } from './spool/recorder';
+import { Spool } from './spool/spool';
+import { StatsProjector } from './stats/projector';
+import { ensureStatsIndexes, statsCollections, type StatsCollections } from './stats/store';
+
+/** What tests (and nothing in production) swap: the certificate download, the subscription GET, the clock. */
+export interface TrackerOverrides {
+  logger?: Logger;
+  fetchCertificate?: CertificateFetcher;
+  confirmSubscription?: SubscriptionConfirmer;
+  now?: () => Date;
+  /** Runs after topics exist and before the consumer groups start (tests place the groups' offsets). */
+  beforeConsumers?: (kafka: Kafka) => Promise<void>;
+}
+
+export interface RunningTracker {
+  server: http.Server;
+  port: number;
+  logger: Logger;
+  metrics: Metrics;
+  conn: Connection;
+  kafka: Kafka;
+  publisher: EventPublisher;
+  recorder: EventRecorder;
+  stats: StatsCollections;
+  signer: TokenSigner;
+  /** The shutdown steps, in order: stop accepting, stop consumers, settle the spool, flush, disconnect. */
+  shutdownSteps: ShutdownStep[];
+  stop(): Promise<void>;
+}
+
+/** Boots the tracker: config → logger → mongo → kafka topics → spool → consumers → HTTP. */
+export async function startTracker(cfg: TrackerConfig, o: TrackerOverrides = {}): Promise<RunningTracker> {
+  const logger = o.logger ?? createLogger({ service: 'tracker', level: cfg.LOG_LEVEL });
+  const metrics = createMetrics('tracker');
+
+  const conn = await connectMongo({ uri: cfg.MONGODB_URI, dbName: cfg.MONGODB_DB, logger, appName: 'payam-tracker' });
+  const keys = apiKeyModel(conn);
+  await ensureIndexes(conn);
+  const stats = statsCollections(conn);
+  await ensureStatsIndexes(stats);
+
+  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'payam-tracker', logger });
+  await ensureTopics(kafka, [Topics.emailEvents, Topics.apiKeys, Topics.campaignSignals, Topics.deadLetters]);
+  const publisher = new EventPublisher(kafka, logger);
+  await publisher.connect();
+  // Extra producers for the hot path only; the spool replay and everything else use `publisher`.
+  const hotPublishers = [publisher];
+  for (let i = 1; i < cfg.KAFKA_HOT_PRODUCERS; i++) hotPublishers.push(new EventPublisher(kafka, logger));
+  await Promise.all(hotPublishers.slice(1).map((p) => p.connect()));
+  let turn = 0;
+
+  const spool = await Spool.open(cfg.SPOOL_DIR);
+  if (spool.pending > 0) logger.warn({ pending: spool.pending, dir: cfg.SPOOL_DIR }, 'spool has events from before: replaying');
+  const recorder = new EventRecorder({
+    publish: (records) => hotPublishers[turn++ % hotPublishers.length]!.publish(Topics.emailEvents, records),
+    replayPublish: (records) => publisher.publish(Topics.emailEvents, records),
+    spool,
+    logger,
+    metrics,
+    publishTimeoutMs: cfg.KAFKA_PUBLISH_TIMEOUT_MS,
+  });
+
+  const classifier = new Classifier({
+    appleProxyRanges: IpRanges.fromFile(cfg.MPP_RANGES_FILE),
+    storeRawIp: cfg.STORE_RAW_IP,
+    clickTooFastMs: cfg.CLICK_TOO_FAST,
+    clickBurstWindowMs: cfg.CLICK_BURST_WINDOW,
+  });
+  const trackingKeys = parseTrackingKeys(cfg.TRACKING_KEYS);
+  const signer = new TokenSigner({ keys: trackingKeys, signingKeyId: cfg.TRACKING_SIGNING_KEY_ID ?? trackingKeys[0]!.id });
+  const verifier = new SnsVerifier({
+    allowedTopicArns: cfg.SNS_ALLOWED_TOPIC_ARNS,
+    ...(cfg.SNS_REGION ? { region: cfg.SNS_REGION } : {}),
+    ...(o.fetchCertificate ? { fetchCertificate: o.fetchCertificate } : {}),
+  });
+  const handleSns = createSnsHandler({
+    verifier,
+    confirmSubscription: o.confirmSubscription ?? confirmSubscription,
+    classifier,
+    recorder,
+    logger,
+    metrics,
+    ...(o.now ? { now: o.now } : {}),
+  });
+
+  const guardrail = new Guardrail(
+    stats,
+    publisher,
+    { complaintRate: cfg.GUARDRAIL_COMPLAINT_RATE, minDeliveries: cfg.GUARDRAIL_MIN_DELIVERIES },
+    logger,
+    metrics,
+  );
+  const projector = new StatsProjector(stats, logger, guardrail);
+  const consumers: ConsumerHandle[] = [];
+  if (cfg.RUN_CONSUMERS) {
+    await o.beforeConsumers?.(kafka);
+    consumers.push(
+      await runConsumer({
+        kafka,
+        groupId: cfg.API_KEYS_GROUP_ID,
+        logger,
+        subscriptions: [apiKeySubscription(keys)],
+        deadLetters: publisher,
+      }),
+    );
+    consumers.push(
+      await runConsumer({
+        kafka,
+        groupId: cfg.STATS_GROUP_ID,
+        logger,
+        deadLetters: publisher,
+        subscriptions: [subscribe({ topic: Topics.emailEvents, handleBatch: (records) => projector.handleBatch(records) })],
+      }),
+    );
+  }
+
+  const app = buildApp({
+    logger,
+    metrics,
+    tokens: signer,
+    classifier,
+    recorder,
+    handleSns,
+    stats,
+    apiKeys: createApiKeyResolver(keys),
+    // Not Kafka and not MongoDB: with Kafka down the tracker still answers (the spool), and
+    // MongoDB only serves reports. Taking the edge out of the balancer would lose real events.
+    readiness: { spool: async () => {} },
+    trustProxy: parseTrustProxy(cfg.TRUST_PROXY),
+    ...(o.now ? { now: o.now } : {}),
+  });
+  const server = await listen(app, cfg.PORT, cfg.HOST);
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port, spoolDir: cfg.SPOOL_DIR, mppRanges: cfg.MPP_RANGES_FILE }, 'tracker listening');
+
+  const shutdownSteps: ShutdownStep[] = [
+    { name: 'http', run: () => closeServer(server, 5_000) },
+    { name: 'consumers', run: async () => void (await Promise.all(consumers.map((c) => c.stop()))) },
+    { name: 'spool replay', run: () => recorder.stop() },
+    { name: 'spool', run: () => spool.close() },
+    { name: 'kafka producers', run: async () => void (await Promise.all(hotPublishers.map((p) => p.disconnect()))) },
+    { name: 'mongodb', run: () => conn.close() },
+  ];
+  return {
+    server,
+    port,
+    logger,
+    metrics,
+    conn,
+    kafka,
+    publisher,
+    recorder,
+    stats,
+    signer,
+    shutdownSteps,
+    stop: async () => {
+      for (const step of shutdownSteps)
+        await step.run().catch((err: unknown) => logger.error({ err, step: step.name }, 'stop step failed'));
+    },
+  };
+}

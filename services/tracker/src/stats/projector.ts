@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import type { EmailEvent } from '@payam/contracts';
+import type { Delivered } from '@payam/kafka';
+import type { Logger } from '@payam/observability';
+import type { Guardrail } from '../guardrail/guardrail';
+import { fieldKey, variantKey, type Counter, type StatsCollections } from './store';
+
+type Inc = Record<string, number>;
+
+interface Pending {
+  ws: string;
+  campaignId: string;
+  variantId: string | null;
+  inc: Inc;
+  set: Record<string, string>;
+}
+
+/** Duplicate-key failures of an unordered insert: the indexes that were already there. */
+async function insertNew(coll: { insertMany(docs: Array<{ _id: string; at: Date }>, o: { ordered: boolean }): Promise<unknown> }, ids: string[]): Promise<Set<number>> {
+  const existing = new Set<number>();
+  if (ids.length === 0) return existing;
+  try {
+    await coll.insertMany(
+      ids.map((_id) => ({ _id, at: new Date() })),
+      { ordered: false },
+    );
+  } catch (err) {
+    const raw = (err as { writeErrors?: unknown }).writeErrors;
+    const errors = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<{ index: number; code: number }>;
+    if (errors.length === 0 || errors.some((e) => e.code !== 11000)) throw err;
+    for (const e of errors) existing.add(e.index);
+  }
+  return existing;
+}
+
+function hourOf(iso: string): string {
+  return `${iso.slice(0, 13)}:00:00.000Z`;
+}
+
+/**
+ * The stats projector (consumer group tracker.stats on email-events.v1). Idempotent on the event
+ * id without transactions (FerretDB has none):
+ *   1. insert each event id into stats_seen_events (unique _id, unordered): a duplicate key means
+ *      counted before, and the event is skipped;
+ *   2. insert "first" markers (first open of a delivery, first human click of a link, …) the same
+ *      way: an inserted marker is what makes a unique counter move;
+ *   3. one bulkWrite of $inc upserts into the per-variant and per-hour documents.
+ * A crash between 1 and 3 leaves that batch's fresh events marked but not counted (an under-count
+ * bounded by one batch, logged at restart as nothing); redelivery never double-counts.
+ */
+export class StatsProjector {
+  constructor(
+    private readonly c: StatsCollections,
+    private readonly logger: Logger,
+    private readonly guardrail?: Guardrail,
+  ) {}
+
+  async handleBatch(records: Array<Delivered<EmailEvent>>): Promise<void> {
+    const byId = new Map<string, EmailEvent>();
+    for (const r of records) if (r.value.campaignId !== null && !byId.has(r.value.id)) byId.set(r.value.id, r.value);
+    const candidates = [...byId.values()];
+    if (candidates.length === 0) return;
+    const seen = await insertNew(this.c.seen, candidates.map((e) => e.id));
+    const fresh = candidates.filter((_, i) => !seen.has(i));
+    if (fresh.length === 0) return;
+
+    // Markers, in batch order, so that the first event of a kind in the batch claims it.
+    const markerIds: string[] = [];
+    const markerIndex = new Map<string, number>();
+    const wants = fresh.map((e) => markersOf(e));
+    for (const list of wants) for (const m of list) if (!markerIndex.has(m)) markerIndex.set(m, markerIds.push(m) - 1);
+    const taken = await insertNew(this.c.firsts, markerIds);
+    const claimed = new Set<string>();
+    const granted = (m: string): boolean => {
+      if (taken.has(markerIndex.get(m)!) || claimed.has(m)) return false;
+      claimed.add(m);
+      return true;
+    };
+
+    const docs = new Map<string, Pending>();
+    const hours = new Map<string, Pending & { hour: string }>();
+    const touched = new Set<string>();
+    for (const e of fresh) {
+      const inc: Inc = {};
+      const add = (k: string, n = 1) => {
+        inc[k] = (inc[k] ?? 0) + n;
+      };
+      const set: Record<string, string> = {};
+      countEvent(e, add, set, granted);
+      if (Object.keys(inc).length === 0) continue;
+      const campaignId = e.campaignId!;
+      const docId = `${e.workspaceId}:${campaignId}:${variantKey(e.variantId)}`;
+      merge(docs, docId, { ws: e.workspaceId, campaignId, variantId: e.variantId, inc, set });
+      const hour = hourOf(e.occurredAt);
+      const hourlyInc = Object.fromEntries(Object.entries(inc).filter(([k]) => k.startsWith('c.')));
+      if (Object.keys(hourlyInc).length > 0) {
+        const hid = `${docId}:${hour}`;
+        merge(hours, hid, { ws: e.workspaceId, campaignId, variantId: e.variantId, inc: hourlyInc, set: {}, hour });
+      }
+      if ('c.delivered' in inc || 'c.complained' in inc) touched.add(`${e.workspaceId}\u0000${campaignId}`);
+    }
+
+    if (docs.size > 0) {
+      await this.c.campaigns.bulkWrite(
+        [...docs].map(([_id, d]) => ({
+          updateOne: {
+            filter: { _id },
+            update: {
+              $inc: d.inc,
+              ...(Object.keys(d.set).length > 0 ? { $set: d.set } : {}),
+              $setOnInsert: { workspaceId: d.ws, campaignId: d.campaignId, variantId: d.variantId },
+            },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+    }
+    if (hours.size > 0) {
+      await this.c.hourly.bulkWrite(
+        [...hours].map(([_id, d]) => ({
+          updateOne: {
+            filter: { _id },
+            update: { $inc: d.inc, $setOnInsert: { workspaceId: d.ws, campaignId: d.campaignId, variantId: d.variantId, hour: new Date(d.hour) } },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+    }
+    if (this.guardrail) {
+      for (const key of touched) {
+        const [ws, campaignId] = key.split('\u0000') as [string, string];
+        await this.guardrail.check(ws, campaignId);
+      }
+    }
+    this.logger.debug({ events: fresh.length, docs: docs.size }, 'stats projected');
+  }
+}
+
+function merge<T extends Pending>(map: Map<string, T>, id: string, p: T): void {
+  const cur = map.get(id);
+  if (!cur) {
+    map.set(id, p);
+    return;
+  }
+  for (const [k, v] of Object.entries(p.inc)) cur.inc[k] = (cur.inc[k] ?? 0) + v;
+  Object.assign(cur.set, p.set);
+}
+
+function subject(e: EmailEvent): string {
+  return `${e.workspaceId}:${e.campaignId}:${e.deliveryId ?? `contact-${e.contactId}`}`;
+}
+
+function linkKey(e: Extract<EmailEvent, { type: 'email.clicked' }>): string {
+  return e.linkIndex !== null ? `i${e.linkIndex}` : `u${createHash('sha256').update(e.url).digest('hex').slice(0, 16)}`;
+}
+
+/** Markers an event may claim: once per delivery for outcomes, per delivery (and link) for uniques. */
+function markersOf(e: EmailEvent): string[] {
+  const s = subject(e);
+  switch (e.type) {
+    case 'email.opened':
+      return [`${s}:open`, ...(e.classification.machine ? [] : [`${s}:open-human`])];
+    case 'email.clicked': {
+      const l = linkKey(e);
+      return e.classification.machine ? [`${s}:click`, `${s}:click:${l}`] : [`${s}:click`, `${s}:click-human`, `${s}:click:${l}`, `${s}:click-human:${l}`];
+    }
+    case 'email.bounced':
+      return [`${s}:bounce:${e.bounceType === 'Permanent' ? 'hard' : 'soft'}`];
+    default:
+      return [`${s}:${e.type}`];
+  }
+}
+
+const ONCE: Partial<Record<EmailEvent['type'], Counter>> = {
+  'email.sent': 'sent',
+  'email.failed': 'failed',
+  'email.accepted': 'accepted',
+  'email.rejected': 'rejected',
+  'email.delivered': 'delivered',
+  'email.complained': 'complained',
+  'email.unsubscribed': 'unsubscribed',
+};
+
+function countEvent(e: EmailEvent, add: (k: string, n?: number) => void, set: Record<string, string>, granted: (m: string) => boolean): void {
+  const s = subject(e);
+  const once = ONCE[e.type];
+  if (once) {
+    if (granted(`${s}:${e.type}`)) add(`c.${once}`);
+    return;
+  }
+  switch (e.type) {
+    case 'email.delivery_delayed':
+      add('c.delayed');
+      return;
+    case 'email.bounced': {
+      const hard = e.bounceType === 'Permanent';
+      if (granted(`${s}:bounce:${hard ? 'hard' : 'soft'}`)) add(hard ? 'c.bouncedHard' : 'c.bouncedSoft');
+      return;
+    }
+    case 'email.opened': {
+      const human = !e.classification.machine;
+      add('c.opens');
+      if (human) add('c.opensHuman');
+      if (granted(`${s}:open`)) add('c.uniqueOpens');
+      if (human && granted(`${s}:open-human`)) add('c.uniqueHumanOpens');
+      breakdown(e.classification, 'opens', human, add);
+      return;
+    }
+    case 'email.clicked': {
+      const human = !e.classification.machine;
+      const l = linkKey(e);
+      add('c.clicks');
+      add(`links.${l}.clicks`);
+      set[`links.${l}.url`] = e.url.slice(0, 2048);
+      if (human) {
+        add('c.clicksHuman');
+        add(`links.${l}.clicksHuman`);
+      }
+      if (granted(`${s}:click`)) add('c.uniqueClicks');
+      if (human && granted(`${s}:click-human`)) add('c.uniqueHumanClicks');
+      if (granted(`${s}:click:${l}`)) add(`links.${l}.uniqueClicks`);
+      if (human && granted(`${s}:click-human:${l}`)) add(`links.${l}.uniqueHumanClicks`);
+      breakdown(e.classification, 'clicks', human, add);
+      return;
+    }
+  }
+}
+
+function breakdown(
+  cls: { client: string | null; os: string | null; device: string },
+  what: 'opens' | 'clicks',
+  human: boolean,
+  add: (k: string, n?: number) => void,
+): void {
+  for (const [field, value] of [
+    ['clients', cls.client],
+    ['os', cls.os],
+    ['devices', cls.device],
+  ] as const) {
+    add(`${field}.${fieldKey(value)}.${what}`);
+    if (human) add(`${field}.${fieldKey(value)}.${what}Human`);
+  }
+}
