@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure-deps.sh
+bash scripts/ensure-browser.sh
 echo "[test] type-check" >&2
 npx tsc -p tsconfig.json --noEmit
 echo "[test] lint" >&2

@@ -35,7 +35,16 @@ function isBodyParserError(err: unknown): err is BodyParserError {
 export function mapError(err: unknown): MappedError | null {
   if (err instanceof DomainError) return mapDomainError(err);
   if (isBodyParserError(err)) return mapBodyParserError(err);
+  if (isBadPathEncoding(err)) return { status: 400, code: 'bad_request', message: 'malformed URL encoding' };
   return null;
+}
+
+/**
+ * The router decodes path parameters and raises a URIError marked 400 for broken
+ * percent-encoding (e.g. /c/%E0%A4%A): the client's fault, not a bug.
+ */
+function isBadPathEncoding(err: unknown): boolean {
+  return err instanceof URIError && (err as { status?: number }).status === 400;
 }
 
 function mapDomainError(err: DomainError): MappedError {

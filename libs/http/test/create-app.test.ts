@@ -302,3 +302,23 @@ describe('createApp: health', () => {
     expect(JSON.stringify(logs.lines)).toContain('10.0.0.7');
   });
 });
+
+describe('malformed URL encoding', () => {
+  test('a broken percent-encoded path parameter is a 400, not a 500', async () => {
+    const { createApp, route } = await import('../src');
+    const { createLogger, createMetrics } = await import('@payam/observability');
+    const { z } = await import('zod');
+    const request = (await import('supertest')).default;
+    const app = createApp({
+      service: 'enc',
+      logger: createLogger({ service: 'enc', level: 'silent' }),
+      metrics: createMetrics('enc'),
+      readiness: {},
+      routes: [route({ method: 'get', path: '/c/:token', permission: 'public', params: z.object({ token: z.string() }), handler: ({ params }) => params })],
+    });
+    const res = await request(app).get('/c/%E0%A4%A');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: { code: 'bad_request', message: 'malformed URL encoding' } });
+    expect(JSON.stringify(res.body)).not.toMatch(/URIError|at /);
+  });
+});

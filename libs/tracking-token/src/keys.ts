@@ -44,3 +44,10 @@ export function parseTrackingKeys(spec: string): TrackingKey[] {
   if (keys.length === 0) throw new Error('tracking keys: no key given');
   return keys;
 }
+
+/**
+ * The one development key both the sender (signs) and the tracker (verifies) fall back to
+ * outside production when TRACKING_KEYS is unset, so `npm run up` works with no environment.
+ * Public by nature: both services refuse to start in production without TRACKING_KEYS.
+ */
+export const DEV_TRACKING_KEYS = 'dev:ZGV2LW9ubHktdHJhY2tpbmcta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiEhIQ';

@@ -1,12 +1,10 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEV_TRACKING_KEYS } from '@payam/tracking-token';
 import { baseEnvShape, envBool, envDuration, envInt, envList, loadConfig, type Env } from '@payam/config';
 
-/**
- * Used only outside production when TRACKING_KEYS is unset, so `npm run up` works without any
- * environment. Production refuses to start without real keys (see loadTrackerConfig).
- */
-export const DEV_TRACKING_KEYS = 'dev:ZGV2LW9ubHktdHJhY2tpbmcta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiEhIQ';
+/** Outside production with TRACKING_KEYS unset, the development key shared with the sender. */
+export { DEV_TRACKING_KEYS };
 
 const rate = (def: number) =>
   z

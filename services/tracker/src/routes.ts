@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EntityId } from '@payam/contracts';
 import { route, type RouteDef } from '@payam/http';
 import type { SnsOutcome } from './ses/sns-handler';
+import { reportPage } from './report-page/page';
 import { campaignReport } from './stats/report';
 import type { StatsCollections } from './stats/store';
 import { unsubscribe, unsubscribePage, type UnsubscribeDeps } from './tracking/unsubscribe';
@@ -20,6 +21,7 @@ export interface RouteDeps extends UnsubscribeDeps {
  * any other bad token, not a JSON list of what was wrong with it.
  */
 export function trackerRoutes(deps: RouteDeps): RouteDef[] {
+  const page = reportPage();
   return [
     route({
       method: 'get',
@@ -48,6 +50,18 @@ export function trackerRoutes(deps: RouteDeps): RouteDef[] {
       permission: 'workspace',
       params: z.object({ campaignId: EntityId }),
       handler: ({ params, principal }) => campaignReport(deps.stats, principal!.workspaceId, params.campaignId),
+    }),
+    route({
+      method: 'get',
+      path: '/reports/:campaignId',
+      // The page is a static shell with no data; it asks for the workspace key and fetches the
+      // report above with it, so the data stays behind the key.
+      permission: 'public',
+      params: z.object({ campaignId: EntityId }),
+      summary: 'Campaign report page (HTML); the key goes in the URL fragment, #key=pk_…',
+      handler: ({ res }) => {
+        res.set('Content-Security-Policy', page.contentSecurityPolicy).type('html').send(page.html);
+      },
     }),
   ];
 }

@@ -1,4 +1,5 @@
 import { NotFoundError } from '@payam/errors';
+import { wilsonInterval, type Interval } from '@payam/stats';
 import { COUNTERS, type Breakdown, type CampaignStatsDoc, type Counts, type LinkStats, type StatsCollections } from './store';
 
 export interface Rates {
@@ -14,12 +15,26 @@ export interface Rates {
 export interface CampaignReport {
   campaignId: string;
   totals: { counts: Counts; rates: Rates };
-  variants: Array<{ variantId: string | null; counts: Counts; rates: Rates }>;
+  variants: Array<{ variantId: string | null; counts: Counts; rates: Rates; intervals: VariantIntervals }>;
   links: Array<{ key: string } & LinkStats>;
   clients: Record<string, Breakdown>;
   os: Record<string, Breakdown>;
   devices: Record<string, Breakdown>;
   hourly: Array<{ hour: string } & Counts>;
+}
+
+/** 95% Wilson intervals of a variant's human open and click-through rates (per delivered message). */
+export interface VariantIntervals {
+  openHuman: Interval | null;
+  clickHuman: Interval | null;
+}
+
+function intervalsOf(c: Counts): VariantIntervals {
+  if (c.delivered === 0) return { openHuman: null, clickHuman: null };
+  // Uniques cannot exceed deliveries in a consistent stream; clamp so a delivery notification
+  // still in flight never turns the interval into an error.
+  const of = (n: number) => wilsonInterval({ successes: Math.min(n, c.delivered), trials: c.delivered });
+  return { openHuman: of(c.uniqueHumanOpens), clickHuman: of(c.uniqueHumanClicks) };
 }
 
 const ratio = (n: number, d: number): number | null => (d > 0 ? Math.round((n / d) * 1e6) / 1e6 : null);
@@ -85,7 +100,7 @@ export async function campaignReport(c: StatsCollections, workspaceId: string, c
     mergeBreakdowns(clients, d.clients);
     mergeBreakdowns(os, d.os);
     mergeBreakdowns(devices, d.devices);
-    return { variantId: d.variantId, counts, rates: ratesOf(counts) };
+    return { variantId: d.variantId, counts, rates: ratesOf(counts), intervals: intervalsOf(counts) };
   });
 
   const hourlyDocs = await c.hourly.find({ workspaceId, campaignId }).sort({ hour: 1 }).limit(24 * 90).toArray();
