@@ -50,9 +50,11 @@ export function requestContext(logger: Logger, metrics: Metrics) {
       metrics.httpRequestDuration.observe({ method: req.method, route, status: String(status) }, seconds);
       const line = {
         method: req.method,
-        // Path without the query string: queries may carry secrets, and the path is enough to find the route.
-        path: req.path,
         route,
+        // The raw path only when no route matched (to debug 404s): a matched path may carry a
+        // token (/c/<signed token>, /u/<token>) or ids, which do not belong in logs. Never the
+        // query string: queries may carry secrets.
+        ...(route === 'unmatched' ? { path: req.path } : {}),
         status,
         durationMs: Math.round(seconds * 1e6) / 1e3,
         bytes: Number(res.getHeader('content-length') ?? 0),

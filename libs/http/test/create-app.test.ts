@@ -236,12 +236,23 @@ describe('createApp: request id, access log and metrics', () => {
     expect(generated.headers['x-request-id']).not.toBe(replaced.headers['x-request-id']);
   });
 
-  it('writes one access line per request, with the route pattern and without the query', async () => {
+  it('writes one access line per request, with the route pattern, never the raw path of a matched route nor the query', async () => {
     const { app, logs } = ctx();
     await request(app).get('/contacts/c42?limit=3&token=secret').set(auth).set('X-Request-Id', 'r-1').expect(200);
     const access = logs.lines.filter((l) => l.msg === 'request');
     expect(access).toHaveLength(1);
-    expect(access[0]).toMatchObject({ requestId: 'r-1', method: 'GET', path: '/contacts/c42', route: '/contacts/:contactId', status: 200 });
+    expect(access[0]).toMatchObject({ requestId: 'r-1', method: 'GET', route: '/contacts/:contactId', status: 200 });
+    // A matched path may carry a token or ids (/c/<signed token>): the pattern says enough.
+    expect(access[0]).not.toHaveProperty('path');
+    expect(JSON.stringify(logs.lines)).not.toContain('secret');
+    expect(JSON.stringify(logs.lines)).not.toContain('c42');
+  });
+
+  it('logs the raw path of an unmatched request, to debug 404s', async () => {
+    const { app, logs } = ctx();
+    await request(app).get('/no/such/thing?x=secret').expect(404);
+    const access = logs.lines.filter((l) => l.msg === 'request');
+    expect(access[0]).toMatchObject({ route: 'unmatched', path: '/no/such/thing', status: 404 });
     expect(JSON.stringify(logs.lines)).not.toContain('secret');
   });
 
