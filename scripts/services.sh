@@ -20,7 +20,16 @@ start() {
     if [[ ! -f "$REPO/services/$name/src/main.ts" ]]; then log "$name: not built yet, skipping"; continue; fi
     if answers "http://127.0.0.1:$port/healthz"; then log "$name: already answering on :$port, reusing it"; continue; fi
     log "$name: starting on :$port"
-    (cd "$REPO" && PORT="$port" setsid node --import tsx "services/$name/src/main.ts" >>"$LOGS/$name.log" 2>&1 </dev/null & echo $! >"$PIDS/svc-$name.pid")
+    # `exec` makes the recorded pid node's own (setsid does not fork: a background job of a
+    # non-interactive shell is no process-group leader), so stop signals exactly that process.
+    (
+      cd "$REPO"
+      # The local suite's tracker accepts the public demo SNS key, for `npm run demo`; it logs
+      # that loudly and refuses it with NODE_ENV=production.
+      if [[ $name == tracker && "${NODE_ENV:-}" != production ]]; then export SNS_DEMO_MODE="${SNS_DEMO_MODE:-true}"; fi
+      PORT="$port" exec setsid node --import tsx "services/$name/src/main.ts"
+    ) >>"$LOGS/$name.log" 2>&1 </dev/null &
+    echo $! >"$PIDS/svc-$name.pid"
   done
   for entry in "${SERVICES[@]}"; do
     local name=${entry%%:*} port=${entry##*:}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEV_TRACKING_KEYS } from '@payam/tracking-token';
-import { baseEnvShape, envBool, envDuration, envInt, envList, loadConfig, type Env } from '@payam/config';
+import { baseEnvShape, ConfigError, envBool, envDuration, envInt, envList, loadConfig, type Env } from '@payam/config';
 
 /** Outside production with TRACKING_KEYS unset, the development key shared with the sender. */
 export { DEV_TRACKING_KEYS };
@@ -32,6 +32,11 @@ export const trackerEnvShape = {
     .trim()
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1')
     .optional(),
+  /**
+   * Demo only (`npm run demo`): also accept SNS messages signed with the public demo key in
+   * demo/ for the demo topic. Logs loudly; refused together with NODE_ENV=production.
+   */
+  SNS_DEMO_MODE: envBool(false),
   SPOOL_DIR: z.string().trim().default(path.join(process.cwd(), '.spool', 'tracker')),
   /** How long a hot-path request waits for Kafka's ack before the event goes to the spool. */
   KAFKA_PUBLISH_TIMEOUT_MS: envInt(1500, { min: 50, max: 30_000 }),
@@ -63,6 +68,9 @@ export type TrackerConfig = ReturnType<typeof loadTrackerConfig>;
 
 export function loadTrackerConfig(env: Env = process.env) {
   const cfg = loadConfig(trackerEnvShape, env);
+  if (cfg.NODE_ENV === 'production' && cfg.SNS_DEMO_MODE) {
+    throw new ConfigError([{ path: 'SNS_DEMO_MODE', message: 'must not be true with NODE_ENV=production: the demo SNS key is public, anyone could forge bounces and complaints' }]);
+  }
   if (cfg.NODE_ENV === 'production' && !cfg.TRACKING_KEYS) {
     throw new Error('Invalid configuration:\n  - TRACKING_KEYS: required in production');
   }

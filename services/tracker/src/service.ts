@@ -17,7 +17,8 @@ import { IpRanges } from './classification/ip';
 import { parseTrustProxy, type TrackerConfig } from './config';
 import { Guardrail } from './guardrail/guardrail';
 import { createSnsHandler } from './ses/sns-handler';
-import { confirmSubscription, SnsVerifier, type CertificateFetcher, type SubscriptionConfirmer } from './ses/sns-verifier';
+import { DEMO_MODE_WARNING, DEMO_SNS_TOPIC_ARN, demoCertificateFetcher, warnOnDemoMessages } from './ses/sns-demo';
+import { confirmSubscription, downloadCertificate, SnsVerifier, type CertificateFetcher, type SubscriptionConfirmer } from './ses/sns-verifier';
 import { EventRecorder } from './spool/recorder';
 import { Spool } from './spool/spool';
 import { StatsProjector } from './stats/projector';
@@ -89,11 +90,16 @@ export async function startTracker(cfg: TrackerConfig, o: TrackerOverrides = {})
   });
   const trackingKeys = parseTrackingKeys(cfg.TRACKING_KEYS);
   const signer = new TokenSigner({ keys: trackingKeys, signingKeyId: cfg.TRACKING_SIGNING_KEY_ID ?? trackingKeys[0]!.id });
+  const fetchCertificate = o.fetchCertificate ?? downloadCertificate;
   const verifier = new SnsVerifier({
-    allowedTopicArns: cfg.SNS_ALLOWED_TOPIC_ARNS,
+    allowedTopicArns: cfg.SNS_DEMO_MODE ? [...cfg.SNS_ALLOWED_TOPIC_ARNS, DEMO_SNS_TOPIC_ARN] : cfg.SNS_ALLOWED_TOPIC_ARNS,
     ...(cfg.SNS_REGION ? { region: cfg.SNS_REGION } : {}),
-    ...(o.fetchCertificate ? { fetchCertificate: o.fetchCertificate } : {}),
+    fetchCertificate: cfg.SNS_DEMO_MODE ? demoCertificateFetcher(fetchCertificate) : fetchCertificate,
   });
+  if (cfg.SNS_DEMO_MODE) {
+    logger.warn({ topicArn: DEMO_SNS_TOPIC_ARN }, DEMO_MODE_WARNING);
+    verifier.verify = warnOnDemoMessages(verifier.verify.bind(verifier), logger);
+  }
   const handleSns = createSnsHandler({
     verifier,
     confirmSubscription: o.confirmSubscription ?? confirmSubscription,
