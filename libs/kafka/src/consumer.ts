@@ -19,6 +19,10 @@ export interface Delivered<V> {
   meta: RecordMeta;
 }
 
+export interface BatchControl {
+  heartbeat(): Promise<void>;
+}
+
 /**
  * One topic a consumer group reads, and what to do with its records. Give either `handle`
  * (one record at a time, in partition order) or `handleBatch` (every valid record of a fetched
@@ -27,7 +31,8 @@ export interface Delivered<V> {
 export interface Subscription<S extends z.ZodType = z.ZodType> {
   topic: TopicSpec<S>;
   handle?: (value: z.infer<S>, meta: RecordMeta) => Promise<void>;
-  handleBatch?: (records: Array<Delivered<z.infer<S>>>) => Promise<void>;
+  /** `heartbeat` keeps the group session alive during a long batch (call it between steps). */
+  handleBatch?: (records: Array<Delivered<z.infer<S>>>, batch: BatchControl) => Promise<void>;
   /** Called for a null value on a compacted topic. Ignored (and committed) when absent. */
   onTombstone?: (key: string, meta: RecordMeta) => Promise<void>;
 }
@@ -153,6 +158,7 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerHandle
       });
 
       if (sub.handleBatch) {
+        const control: BatchControl = { heartbeat: () => payload.heartbeat() };
         const valid: Array<Delivered<unknown>> = [];
         for (const m of batch.messages) {
           if (m.value === null) {
@@ -165,12 +171,12 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerHandle
         }
         if (valid.length > 0) {
           try {
-            await withRetry('batch handler', payload, () => sub.handleBatch!(valid));
+            await withRetry('batch handler', payload, () => sub.handleBatch!(valid, control));
           } catch (err) {
             if (!(err instanceof PermanentRecordError)) throw err;
             // One poison record spoils a bulk write: replay the batch one by one to find it.
             for (const item of valid) {
-              await withRetry('batch handler (single)', payload, () => sub.handleBatch!([item])).catch(async (e) => {
+              await withRetry('batch handler (single)', payload, () => sub.handleBatch!([item], control)).catch(async (e) => {
                 if (!(e instanceof PermanentRecordError)) throw e;
                 const m = batch.messages.find((x) => x.offset === item.meta.offset)!;
                 await deadLetter(batch, m, e.problems);

@@ -1,0 +1,189 @@
+// Sender benchmark: messages/second through the whole worker path (Kafka job → claim → render →
+// tracking → SendEmail → event → outcome) into an SES endpoint that answers at once, against a
+// raw SDK SendEmail loop with the same concurrency into the same endpoint in the same run; then
+// the wall time of a campaign of BENCH_RECIPIENTS (default 100k) at a 1,000/s limit (ideal:
+// recipients / 1000 s). Ends with one JSON line. Not a test: nothing is asserted.
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { Topics } from '@payam/contracts';
+import { createKafka, ensureTopics, EventPublisher } from '@payam/kafka';
+import { connectMongo } from '@payam/mongo';
+import { createLogger, createMetrics } from '@payam/observability';
+import { stack, uniqueName } from '@payam/testkit';
+import { buildSender } from '../../services/sender/src/app';
+import { loadSenderConfig } from '../../services/sender/src/config';
+import { contactModel, type ContactDoc } from '../../services/sender/src/contacts/model';
+
+const CONCURRENCY = 32;
+const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 100_000);
+const THROUGHPUT_N = Number(process.env.BENCH_THROUGHPUT_MESSAGES ?? Math.min(RECIPIENTS, 10_000));
+const log = (msg: string) => process.stderr.write(`[bench:sender] ${msg}\n`);
+
+/** Just enough of SES v2 SendEmail; counts messages per recipient. */
+function fakeSes() {
+  const perRecipient = new Map<string, number>();
+  let total = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url?.startsWith('/v2/email/outbound-emails')) {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Destination?: { ToAddresses?: string[] } };
+        for (const to of body.Destination?.ToAddresses ?? []) perRecipient.set(to, (perRecipient.get(to) ?? 0) + 1);
+        total++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ MessageId: randomUUID() }));
+        return;
+      }
+      res.writeHead(404).end();
+    });
+  });
+  return {
+    server,
+    get total() {
+      return total;
+    },
+    count: (prefix: string) => [...perRecipient].filter(([k]) => k.startsWith(prefix)).reduce((a, [, n]) => a + n, 0),
+    duplicates: () => [...perRecipient.values()].filter((n) => n > 1).length,
+  };
+}
+
+async function rawLoop(endpoint: string, n: number): Promise<number> {
+  const client = new SESv2Client({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < n) {
+        const i = next++;
+        await client.send(
+          new SendEmailCommand({
+            FromEmailAddress: 'news@shop.example.com',
+            Destination: { ToAddresses: [`raw-${i}@bench.example.com`] },
+            Content: { Simple: { Subject: { Data: 'Hello' }, Body: { Html: { Data: '<p>Hi</p>' }, Text: { Data: 'Hi' } } } },
+          }),
+        );
+      }
+    }),
+  );
+  client.destroy();
+  return n / ((performance.now() - started) / 1000);
+}
+
+async function campaignRun(endpoint: string, rate: number, n: number, ses: ReturnType<typeof fakeSes>): Promise<{ sendSeconds: number; completedSeconds: number }> {
+  const dbName = uniqueName('payam_bench_sender');
+  const logger = createLogger({ service: 'bench-sender', level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
+  const config = loadSenderConfig({
+    NODE_ENV: 'test',
+    MONGODB_URI: stack.mongoUri,
+    KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+    MONGODB_DB: dbName,
+    SES_ENDPOINT: endpoint,
+    SES_MAX_SEND_RATE: String(rate),
+    SENDER_WORKER_CONCURRENCY: String(CONCURRENCY),
+    SENDER_SCHEDULER_INTERVAL_MS: '250',
+  });
+  const conn = await connectMongo({ uri: config.MONGODB_URI, dbName, logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'bench-sender', logger });
+  await ensureTopics(kafka, Object.values(Topics));
+  const publisher = new EventPublisher(kafka, logger);
+  await publisher.connect();
+  const groupPrefix = uniqueName('bench');
+  const sender = buildSender({ config, logger, metrics: createMetrics('sender'), conn, kafka, publisher, groupPrefix });
+  try {
+    await sender.start();
+    const ctx = sender.ctx;
+    const ws = await ctx.workspaces.createWorkspace('bench', 'bench');
+    const workspaceId = ws.workspace.workspaceId;
+    const list = await ctx.lists.create(workspaceId, 'bench');
+    const tpl = await ctx.templates.create(workspaceId, {
+      name: 'bench',
+      subject: 'Hello {{first_name}}',
+      preheader: '',
+      html: '<html><body><p>Hi {{first_name}}</p><p><a href="https://shop.example.com/a">A</a> <a href="https://shop.example.com/b">B</a></p></body></html>',
+      text: null,
+      layoutId: null,
+    });
+    const prefix = `${uniqueName('b').toLowerCase()}.`;
+    const now = new Date();
+    for (let i = 0; i < n; i += 1000) {
+      const docs: ContactDoc[] = [];
+      for (let j = i; j < Math.min(n, i + 1000); j++) {
+        docs.push({
+          _id: `ct_${prefix.replace('.', '')}_${String(j).padStart(7, '0')}`,
+          workspaceId,
+          email: `${prefix}${j}@bench.example.com`,
+          status: 'subscribed',
+          attributes: { first_name: `N${j}` },
+          listIds: [list.listId],
+          version: 1,
+          createdAt: now,
+          updatedAt: now,
+          erasedAt: null,
+        });
+      }
+      await contactModel(conn).collection.insertMany(docs as never[]);
+    }
+    log(`seeded ${n} contacts; starting a campaign at ${rate}/s`);
+    const campaign = await ctx.campaigns.create(workspaceId, {
+      name: 'bench',
+      templateId: (tpl as unknown as { templateId: string }).templateId,
+      audience: { lists: [list.listId], segments: [], excludeLists: [], excludeSegments: [] },
+      trigger: null,
+      from: { name: 'Bench', address: 'news@shop.example.com' },
+      replyTo: [],
+      configurationSet: null,
+      tags: {},
+    });
+    const started = performance.now();
+    await ctx.campaigns.start(workspaceId, campaign._id);
+    let sendSeconds = 0;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 200));
+      if (!sendSeconds && ses.count(prefix) >= n) sendSeconds = (performance.now() - started) / 1000;
+      const c = await ctx.campaigns.model.findById(campaign._id, { state: 1 }).lean();
+      if (c?.state === 'completed') break;
+      if ((performance.now() - started) / 1000 > Math.max(600, (n / rate) * 5)) throw new Error('campaign did not complete in time');
+    }
+    const completedSeconds = (performance.now() - started) / 1000;
+    return { sendSeconds: sendSeconds || completedSeconds, completedSeconds };
+  } finally {
+    await sender.stop();
+    await publisher.disconnect();
+    await conn.dropDatabase().catch(() => undefined);
+    await conn.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const ses = fakeSes();
+  await new Promise<void>((r) => ses.server.listen(0, '127.0.0.1', r));
+  const endpoint = `http://127.0.0.1:${(ses.server.address() as AddressInfo).port}`;
+
+  const raw = await rawLoop(endpoint, THROUGHPUT_N);
+  log(`raw SDK loop: ${raw.toFixed(0)} msg/s (${THROUGHPUT_N} messages, concurrency ${CONCURRENCY})`);
+  const unlimited = await campaignRun(endpoint, 1_000_000, THROUGHPUT_N, ses);
+  const workerRate = THROUGHPUT_N / unlimited.sendSeconds;
+  log(`worker path: ${workerRate.toFixed(0)} msg/s (${THROUGHPUT_N} in ${unlimited.sendSeconds.toFixed(1)} s; completed after ${unlimited.completedSeconds.toFixed(1)} s)`);
+  const limited = await campaignRun(endpoint, 1000, RECIPIENTS, ses);
+  log(`${RECIPIENTS} recipients at 1000/s: all sent after ${limited.sendSeconds.toFixed(1)} s, completed after ${limited.completedSeconds.toFixed(1)} s (ideal ${(RECIPIENTS / 1000).toFixed(0)} s)`);
+  await new Promise((r) => ses.server.close(r));
+  const line = {
+    ratio_vs_raw_sdk: Math.round((workerRate / raw) * 1000) / 1000,
+    campaign_100k_s: Math.round(limited.completedSeconds * 10) / 10,
+    duplicates: ses.duplicates(),
+    raw_sdk_msgs_per_s: Math.round(raw),
+    worker_msgs_per_s: Math.round(workerRate),
+    recipients: RECIPIENTS,
+    all_sent_s: Math.round(limited.sendSeconds * 10) / 10,
+  };
+  process.stdout.write(JSON.stringify(line) + '\n');
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

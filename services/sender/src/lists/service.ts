@@ -1,0 +1,147 @@
+import type { Connection } from 'mongoose';
+import { z } from 'zod';
+import { EntityId } from '@payam/contracts';
+import { NotFoundError } from '@payam/errors';
+import { Email } from '../contacts/schemas';
+import type { ContactService } from '../contacts/service';
+import { newId } from '../ids';
+import { listModel, type ListDoc, type ListModel } from './model';
+
+export const ListName = z.string().trim().min(1).max(200);
+export const ListCreate = z.strictObject({ name: ListName });
+export const ListRename = z.strictObject({ name: ListName });
+export const ListIdParams = z.object({ listId: EntityId });
+/** Members by contact id and/or email (up to 1000 per call). */
+export const ListMembers = z
+  .strictObject({
+    contactIds: z.array(EntityId).max(1000).default([]),
+    emails: z.array(Email).max(1000).default([]),
+  })
+  .refine((m) => m.contactIds.length + m.emails.length > 0, 'expected contactIds or emails')
+  .refine((m) => m.contactIds.length + m.emails.length <= 1000, 'expected at most 1000 members per call');
+export type ListMembers = z.infer<typeof ListMembers>;
+
+export interface ListView {
+  listId: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ListWithCounts extends ListView {
+  counts: { members: number; subscribed: number };
+}
+
+function listView(doc: ListDoc): ListView {
+  return { listId: doc._id, name: doc.name, createdAt: doc.createdAt.toISOString(), updatedAt: doc.updatedAt.toISOString() };
+}
+
+/**
+ * Static lists. Membership is stored on the contacts (listIds), so each membership change is a
+ * contact change: its version grows and a new snapshot goes to contacts.v1.
+ */
+export class ListService {
+  readonly model: ListModel;
+
+  constructor(
+    conn: Connection,
+    private readonly contacts: ContactService,
+  ) {
+    this.model = listModel(conn);
+  }
+
+  async create(workspaceId: string, name: string): Promise<ListView> {
+    const now = new Date();
+    const doc = await this.model.create({ _id: newId('ls'), workspaceId, name, createdAt: now, updatedAt: now });
+    return listView(doc.toObject());
+  }
+
+  async list(workspaceId: string): Promise<ListView[]> {
+    const docs = await this.model.find({ workspaceId }).sort({ _id: 1 }).limit(10_000).lean();
+    return docs.map(listView);
+  }
+
+  async get(workspaceId: string, listId: string): Promise<ListWithCounts> {
+    const doc = await this.find(workspaceId, listId);
+    return { ...listView(doc), counts: await this.counts(workspaceId, listId) };
+  }
+
+  async counts(workspaceId: string, listId: string): Promise<{ members: number; subscribed: number }> {
+    const base = { workspaceId, listIds: listId, erasedAt: null };
+    const [members, subscribed] = await Promise.all([
+      this.contacts.model.countDocuments(base),
+      this.contacts.model.countDocuments({ ...base, status: 'subscribed' }),
+    ]);
+    return { members, subscribed };
+  }
+
+  async rename(workspaceId: string, listId: string, name: string): Promise<ListView> {
+    const doc = await this.model.findOneAndUpdate({ _id: listId, workspaceId }, { $set: { name, updatedAt: new Date() } }, { new: true }).lean();
+    if (!doc) throw new NotFoundError('list', listId);
+    return listView(doc);
+  }
+
+  /** Deletes the list and takes it off every member (each member's new snapshot is published). */
+  async delete(workspaceId: string, listId: string): Promise<void> {
+    await this.find(workspaceId, listId);
+    await this.removeAll(workspaceId, listId);
+    await this.model.deleteOne({ _id: listId, workspaceId });
+  }
+
+  async addMembers(workspaceId: string, listId: string, members: ListMembers): Promise<{ matched: number; changed: number; unknown: number }> {
+    await this.find(workspaceId, listId);
+    const selector = this.selector(workspaceId, members);
+    const matched = await this.contacts.model.find(selector, { _id: 1, listIds: 1 }).lean();
+    const ids = matched.filter((c) => !(c.listIds ?? []).includes(listId)).map((c) => c._id);
+    if (ids.length > 0) {
+      await this.contacts.bulkWriteThenPublish(ids, async () => {
+        await this.contacts.model.updateMany(
+          { _id: { $in: ids }, workspaceId, listIds: { $ne: listId } },
+          { $addToSet: { listIds: listId }, $inc: { version: 1 }, $set: { updatedAt: new Date() } },
+        );
+      });
+    }
+    return { matched: matched.length, changed: ids.length, unknown: Math.max(0, members.contactIds.length + members.emails.length - matched.length) };
+  }
+
+  async removeMembers(workspaceId: string, listId: string, members: ListMembers): Promise<{ matched: number; changed: number; unknown: number }> {
+    await this.find(workspaceId, listId);
+    const selector = this.selector(workspaceId, members);
+    const matched = await this.contacts.model.find(selector, { _id: 1, listIds: 1 }).lean();
+    const ids = matched.filter((c) => (c.listIds ?? []).includes(listId)).map((c) => c._id);
+    await this.pull(workspaceId, listId, ids);
+    return { matched: matched.length, changed: ids.length, unknown: Math.max(0, members.contactIds.length + members.emails.length - matched.length) };
+  }
+
+  /** Takes the list off every member, a page at a time. */
+  private async removeAll(workspaceId: string, listId: string): Promise<void> {
+    for (;;) {
+      const page = await this.contacts.model.find({ workspaceId, listIds: listId }, { _id: 1 }).limit(1000).lean();
+      if (page.length === 0) return;
+      await this.pull(workspaceId, listId, page.map((c) => c._id));
+    }
+  }
+
+  private async pull(workspaceId: string, listId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.contacts.bulkWriteThenPublish(ids, async () => {
+      await this.contacts.model.updateMany(
+        { _id: { $in: ids }, workspaceId, listIds: listId },
+        { $pull: { listIds: listId }, $inc: { version: 1 }, $set: { updatedAt: new Date() } },
+      );
+    });
+  }
+
+  private selector(workspaceId: string, members: ListMembers): Record<string, unknown> {
+    const or: Record<string, unknown>[] = [];
+    if (members.contactIds.length > 0) or.push({ _id: { $in: [...new Set(members.contactIds)] } });
+    if (members.emails.length > 0) or.push({ email: { $in: [...new Set(members.emails)] } });
+    return { workspaceId, erasedAt: null, ...(or.length === 1 ? or[0] : { $or: or }) };
+  }
+
+  private async find(workspaceId: string, listId: string): Promise<ListDoc> {
+    const doc = await this.model.findOne({ _id: listId, workspaceId }).lean();
+    if (!doc) throw new NotFoundError('list', listId);
+    return doc;
+  }
+}

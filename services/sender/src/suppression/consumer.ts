@@ -1,0 +1,95 @@
+import { Topics, type ContactStatus, type EmailEvent } from '@payam/contracts';
+import { runConsumer, subscribe, type ConsumerHandle, type Delivered } from '@payam/kafka';
+import { isDuplicateKeyError } from '@payam/mongo';
+import { groupId, type Component } from '../app';
+import type { SenderContext } from '../context';
+import { Email } from '../contacts/schemas';
+import { suppressionEventModel, type SuppressionReason } from './model';
+import { suppress } from './service';
+
+/** How bad each status is; suppression only ever moves a contact to a worse one. */
+const SEVERITY: Record<ContactStatus, number> = { subscribed: 0, unsubscribed: 1, bounced: 2, complained: 3 };
+
+/** What an email event means for suppression, or null when it means nothing. */
+export function suppressionOf(event: EmailEvent): { reason: SuppressionReason; status: ContactStatus } | null {
+  switch (event.type) {
+    case 'email.bounced':
+      return event.bounceType === 'Permanent' ? { reason: 'bounce', status: 'bounced' } : null;
+    case 'email.complained':
+      return { reason: 'complaint', status: 'complained' };
+    case 'email.unsubscribed':
+      return { reason: 'unsubscribe', status: 'unsubscribed' };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Consumer group `sender.suppression` on email-events.v1: hard bounces, complaints and
+ * unsubscribes suppress the address in its workspace and move the contact's status (which
+ * publishes a new snapshot). Idempotent on the event id. Batches: almost every event on the
+ * topic (sent, delivered, opened…) is irrelevant here and costs nothing.
+ */
+export function suppressionConsumer(ctx: SenderContext): Component {
+  let handle: ConsumerHandle | undefined;
+  const processed = suppressionEventModel(ctx.conn);
+  const counter = ctx.metrics.counter('sender_suppressions_total', 'Addresses suppressed from email events, by reason', ['reason']);
+
+  const apply = async (event: EmailEvent, effect: { reason: SuppressionReason; status: ContactStatus }): Promise<void> => {
+    const contact =
+      (await ctx.contacts.model.findOne({ _id: event.contactId, workspaceId: event.workspaceId, erasedAt: null }).lean()) ??
+      (event.recipient ? await ctx.contacts.findByEmail(event.workspaceId, event.recipient.trim().toLowerCase()) : null);
+    const recipient = event.recipient !== null ? Email.safeParse(event.recipient) : null;
+    const email = recipient?.success ? recipient.data : contact?.email;
+    if (email) {
+      const created = await suppress(ctx.conn, {
+        workspaceId: event.workspaceId,
+        email,
+        reason: effect.reason,
+        sourceEventId: event.id,
+        at: new Date(event.occurredAt),
+      });
+      if (created) counter.inc({ reason: effect.reason });
+    } else {
+      ctx.logger.warn({ eventId: event.id, type: event.type, contactId: event.contactId }, 'suppression event names no known address');
+    }
+    if (contact) {
+      await ctx.contacts.setStatus(event.workspaceId, contact._id, (current) =>
+        SEVERITY[effect.status] > SEVERITY[current] ? effect.status : null,
+      );
+    }
+  };
+
+  const handleBatch = async (records: Array<Delivered<EmailEvent>>): Promise<void> => {
+    const relevant = records.filter((r) => suppressionOf(r.value) !== null);
+    if (relevant.length === 0) return;
+    const done = new Set(
+      (await processed.find({ _id: { $in: relevant.map((r) => r.value.id) } }, { _id: 1 }).lean()).map((d) => d._id),
+    );
+    for (const { value: event } of relevant) {
+      if (done.has(event.id)) continue;
+      await apply(event, suppressionOf(event)!);
+      await processed.collection.insertOne({ _id: event.id, at: new Date() } as never).catch((err: unknown) => {
+        if (!isDuplicateKeyError(err)) throw err;
+      });
+      done.add(event.id);
+    }
+  };
+
+  return {
+    name: 'suppression-consumer',
+    async start() {
+      handle = await runConsumer({
+        kafka: ctx.kafka,
+        groupId: groupId(ctx, 'sender.suppression'),
+        logger: ctx.logger,
+        deadLetters: ctx.publisher,
+        subscriptions: [subscribe({ topic: Topics.emailEvents, handleBatch })],
+      });
+    },
+    async stop() {
+      await handle?.stop();
+      handle = undefined;
+    },
+  };
+}
