@@ -218,6 +218,12 @@ test('machine opens piled onto A do not turn a B win into an A win', async () =>
   await publishOpens(a, true); // repeated machine opens: more events, same unique figures
   await publishOpens(b.slice(0, 40), false);
   await waitForOpens(campaignId, { A: { human: 10, total: a.length }, B: { human: 40, total: 40 } });
+  // Decide only once every machine open is counted: the second wave adds events, not uniques.
+  await waitFor(async () => (await report(campaignId)).variants[0].opens.events === 10 + 2 * a.length, {
+    timeoutMs: 60_000,
+    intervalMs: 250,
+    what: 'every machine open counted',
+  });
   const { decision } = await h.sender.ctx.experiments.decideAuto(campaignId, 'test');
   expect(decision).toMatchObject({ winnerId: 'B', basis: 'significant' });
   const r = await report(campaignId);
