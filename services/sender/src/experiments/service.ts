@@ -255,12 +255,17 @@ export class ExperimentService {
       if (d?.phase === 'test' && d.variantId && out.has(d.variantId)) out.get(d.variantId)!.sent++;
       else if (d?.phase === 'remainder') remainder.sent++;
     }
+    // Unique kinds (open_human, open_any, …) hold one record per contact; the *_event kinds hold
+    // one record per event id, so they are counted as records, not as distinct contacts.
+    const eventCounts = new Map<string, number>();
     for (const r of records) {
       const v = out.get(r.variantId);
       if (!v) continue;
       (v.sets[r.kind] ??= new Set()).add(r.contactId);
+      if (r.kind.endsWith('_event')) eventCounts.set(`${r.variantId}:${r.kind}`, (eventCounts.get(`${r.variantId}:${r.kind}`) ?? 0) + 1);
     }
     const size = (v: { sets: Record<string, Set<string>> }, k: string) => v.sets[k]?.size ?? 0;
+    const events = (v: { variantId: string }, k: string) => eventCounts.get(`${v.variantId}:${k}`) ?? 0;
     const variants = [...out.values()].map((v) => {
       const openers = v.sets.open_human ?? new Set<string>();
       const { sets, ...figures } = v;
@@ -268,8 +273,8 @@ export class ExperimentService {
         ...figures,
         bounced: size(v, 'bounce'),
         delivered: size(v, 'delivered'),
-        opens: { human: size(v, 'open_human'), total: size(v, 'open_any'), events: size(v, 'open_event') },
-        clicks: { human: size(v, 'click_human'), total: size(v, 'click_any'), events: size(v, 'click_event') },
+        opens: { human: size(v, 'open_human'), total: size(v, 'open_any'), events: events(v, 'open_event') },
+        clicks: { human: size(v, 'click_human'), total: size(v, 'click_any'), events: events(v, 'click_event') },
         humanClickersWhoOpened: [...(sets.click_human ?? [])].filter((id) => openers.has(id)).length,
       };
     });
