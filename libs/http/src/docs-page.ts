@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { selfContainedPage, type SelfContainedPage } from './self-contained-page';
 
 /*
  * /docs: one self-contained page that fetches ./openapi.json and renders it. No CDN and no
@@ -281,42 +281,18 @@ const SCRIPT = `
 })();
 `;
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-
-export interface DocsPage {
-  html: string;
-  /** Allows exactly the page's own inline style and script, and fetches from this origin. */
-  contentSecurityPolicy: string;
-}
+export type DocsPage = SelfContainedPage;
 
 export function docsPage(): DocsPage {
-  const html = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>API documentation</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<header id="top"><h1>API documentation</h1><p>Loading openapi.json…</p></header>
+  return selfContainedPage({
+    title: 'API documentation',
+    style: STYLE,
+    script: SCRIPT,
+    body: `<header id="top"><h1>API documentation</h1><p>Loading openapi.json…</p></header>
 <main>
 <nav id="nav"><input id="filter" type="search" placeholder="Filter by path, method, summary" aria-label="Filter operations"></nav>
 <div id="ops"></div>
 <section id="events"><h2>Event schemas (Kafka record values, JSON Schema 2020-12)</h2><div id="events-list" class="muted">Loading…</div></section>
-</main>
-<script>${SCRIPT}</script>
-</body>
-</html>
-`;
-  const contentSecurityPolicy = [
-    "default-src 'none'",
-    `style-src ${sha256(STYLE)}`,
-    `script-src ${sha256(SCRIPT)}`,
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-  return { html, contentSecurityPolicy };
+</main>`,
+  });
 }

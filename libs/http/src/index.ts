@@ -9,3 +9,4 @@ export * from './create-app';
 export * from './openapi';
 export { mountDocs } from './docs';
 export * from './server';
+export * from './self-contained-page';

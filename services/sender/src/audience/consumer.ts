@@ -1,6 +1,7 @@
 import { Topics, type SegmentMembershipChanged } from '@payam/contracts';
-import { runConsumer, subscribe, type ConsumerHandle, type Delivered } from '@payam/kafka';
-import { groupId, type Component } from '../app';
+import { subscribe, type Delivered } from '@payam/kafka';
+import type { Component } from '../app';
+import { consumerComponent } from '../consumer-component';
 import type { SenderContext } from '../context';
 import { membershipKey, membershipModel } from './model';
 
@@ -15,7 +16,11 @@ export interface MembershipHooks {
  * version than the stored one is ignored, and a replay re-applies the same sequence to the
  * same end state (idempotent).
  */
-export async function applyMembershipChanges(ctx: SenderContext, changes: SegmentMembershipChanged[], hooks: MembershipHooks = {}): Promise<void> {
+export async function applyMembershipChanges(
+  ctx: SenderContext,
+  changes: SegmentMembershipChanged[],
+  hooks: MembershipHooks = {},
+): Promise<void> {
   const model = membershipModel(ctx.conn);
   for (const c of changes) {
     const _id = membershipKey(c.workspaceId, c.segmentId, c.contactId);
@@ -32,41 +37,26 @@ export async function applyMembershipChanges(ctx: SenderContext, changes: Segmen
         changedAt: new Date(c.occurredAt),
       };
       if (existing) await model.updateOne({ _id }, { $set: doc });
-      else await model.collection.insertOne({ _id, ...doc } as never).catch(async (err: { code?: number }) => {
-        if (err.code !== 11000) throw err;
-        await model.updateOne({ _id }, { $set: doc });
-      });
+      else
+        await model.collection.insertOne({ _id, ...doc } as never).catch(async (err: { code?: number }) => {
+          if (err.code !== 11000) throw err;
+          await model.updateOne({ _id }, { $set: doc });
+        });
     }
     if (c.type === 'segment.entered' && hooks.onEntered) await hooks.onEntered(c);
   }
 }
 
 export function membershipConsumer(ctx: SenderContext, hooks: MembershipHooks = {}): Component {
-  let handle: ConsumerHandle | null = null;
-  return {
-    name: 'segment-memberships',
-    async start() {
-      handle = await runConsumer({
-        kafka: ctx.kafka,
-        groupId: groupId(ctx, 'sender.memberships'),
-        logger: ctx.logger,
-        deadLetters: ctx.publisher,
-        subscriptions: [
-          subscribe({
-            topic: Topics.segmentMembership,
-            handleBatch: (records: Array<Delivered<SegmentMembershipChanged>>) =>
-              applyMembershipChanges(
-                ctx,
-                records.map((r) => r.value),
-                hooks,
-              ),
-          }),
-        ],
-      });
-    },
-    async stop() {
-      await handle?.stop();
-      handle = null;
-    },
-  };
+  return consumerComponent(ctx, 'segment-memberships', 'sender.memberships', [
+    subscribe({
+      topic: Topics.segmentMembership,
+      handleBatch: (records: Array<Delivered<SegmentMembershipChanged>>) =>
+        applyMembershipChanges(
+          ctx,
+          records.map((r) => r.value),
+          hooks,
+        ),
+    }),
+  ]);
 }

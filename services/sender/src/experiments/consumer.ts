@@ -1,6 +1,7 @@
 import { Topics, type EmailEvent } from '@payam/contracts';
-import { runConsumer, subscribe, type ConsumerHandle, type Delivered } from '@payam/kafka';
-import { groupId, type Component } from '../app';
+import { subscribe, type Delivered } from '@payam/kafka';
+import type { Component } from '../app';
+import { consumerComponent } from '../consumer-component';
 import type { SenderContext } from '../context';
 import { deliveryModel, insertNew } from '../delivery/model';
 import { experimentEventModel, type ExperimentEventDoc, type ExperimentEventKind } from './model';
@@ -34,43 +35,40 @@ export function recordsOf(event: EmailEvent): Array<{ kind: ExperimentEventKind;
  * is a no-op and unique counts are exact. Events without a variant cost nothing.
  */
 export function experimentEventsConsumer(ctx: SenderContext): Component {
-  let handle: ConsumerHandle | undefined;
   const records = experimentEventModel(ctx.conn);
   const deliveries = deliveryModel(ctx.conn);
 
   const handleBatch = async (batch: Array<Delivered<EmailEvent>>): Promise<void> => {
-    const relevant = batch.map((r) => r.value).filter((e) => e.variantId !== null && e.deliveryId !== null && e.campaignId !== null && recordsOf(e).length > 0);
+    const relevant = batch
+      .map((r) => r.value)
+      .filter((e) => e.variantId !== null && e.deliveryId !== null && e.campaignId !== null && recordsOf(e).length > 0);
     if (relevant.length === 0) return;
     const ids = [...new Set(relevant.map((e) => e.deliveryId!))];
     // Reads by _id (fast on FerretDB); the delivery, not the event, says which variant and phase.
-    const found = new Map((await Promise.all(ids.map((id) => deliveries.findById(id, { campaignId: 1, workspaceId: 1, variantId: 1, phase: 1 }).lean()))).filter((d) => d !== null).map((d) => [d._id, d]));
+    const found = new Map(
+      (await Promise.all(ids.map((id) => deliveries.findById(id, { campaignId: 1, workspaceId: 1, variantId: 1, phase: 1 }).lean())))
+        .filter((d) => d !== null)
+        .map((d) => [d._id, d]),
+    );
     const docs: ExperimentEventDoc[] = [];
     const at = new Date();
     for (const e of relevant) {
       const d = found.get(e.deliveryId!);
       if (!d || d.phase !== 'test' || !d.variantId || d.campaignId !== e.campaignId || d.workspaceId !== e.workspaceId) continue;
       for (const r of recordsOf(e)) {
-        docs.push({ _id: `${d.campaignId}:${d.variantId}:${r.kind}:${r.key}`, campaignId: d.campaignId, variantId: d.variantId, kind: r.kind, contactId: e.contactId, at });
+        docs.push({
+          _id: `${d.campaignId}:${d.variantId}:${r.kind}:${r.key}`,
+          campaignId: d.campaignId,
+          variantId: d.variantId,
+          kind: r.kind,
+          contactId: e.contactId,
+          at,
+        });
       }
     }
     const unique = [...new Map(docs.map((d) => [d._id, d])).values()];
     for (let i = 0; i < unique.length; i += 1000) await insertNew(records, unique.slice(i, i + 1000));
   };
 
-  return {
-    name: 'experiment-events',
-    async start() {
-      handle = await runConsumer({
-        kafka: ctx.kafka,
-        groupId: groupId(ctx, 'sender.experiments'),
-        logger: ctx.logger,
-        deadLetters: ctx.publisher,
-        subscriptions: [subscribe({ topic: Topics.emailEvents, handleBatch })],
-      });
-    },
-    async stop() {
-      await handle?.stop();
-      handle = undefined;
-    },
-  };
+  return consumerComponent(ctx, 'experiment-events', 'sender.experiments', [subscribe({ topic: Topics.emailEvents, handleBatch })]);
 }

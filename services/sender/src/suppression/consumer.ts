@@ -1,7 +1,8 @@
 import { Topics, type ContactStatus, type EmailEvent } from '@payam/contracts';
-import { runConsumer, subscribe, type ConsumerHandle, type Delivered } from '@payam/kafka';
+import { subscribe, type Delivered } from '@payam/kafka';
 import { isDuplicateKeyError } from '@payam/mongo';
-import { groupId, type Component } from '../app';
+import type { Component } from '../app';
+import { consumerComponent } from '../consumer-component';
 import type { SenderContext } from '../context';
 import { Email } from '../contacts/schemas';
 import { suppressionEventModel, type SuppressionReason } from './model';
@@ -31,7 +32,6 @@ export function suppressionOf(event: EmailEvent): { reason: SuppressionReason; s
  * topic (sent, delivered, opened…) is irrelevant here and costs nothing.
  */
 export function suppressionConsumer(ctx: SenderContext): Component {
-  let handle: ConsumerHandle | undefined;
   const processed = suppressionEventModel(ctx.conn);
   const counter = ctx.metrics.counter('sender_suppressions_total', 'Addresses suppressed from email events, by reason', ['reason']);
 
@@ -63,9 +63,7 @@ export function suppressionConsumer(ctx: SenderContext): Component {
   const handleBatch = async (records: Array<Delivered<EmailEvent>>): Promise<void> => {
     const relevant = records.filter((r) => suppressionOf(r.value) !== null);
     if (relevant.length === 0) return;
-    const done = new Set(
-      (await processed.find({ _id: { $in: relevant.map((r) => r.value.id) } }, { _id: 1 }).lean()).map((d) => d._id),
-    );
+    const done = new Set((await processed.find({ _id: { $in: relevant.map((r) => r.value.id) } }, { _id: 1 }).lean()).map((d) => d._id));
     for (const { value: event } of relevant) {
       if (done.has(event.id)) continue;
       await apply(event, suppressionOf(event)!);
@@ -76,20 +74,5 @@ export function suppressionConsumer(ctx: SenderContext): Component {
     }
   };
 
-  return {
-    name: 'suppression-consumer',
-    async start() {
-      handle = await runConsumer({
-        kafka: ctx.kafka,
-        groupId: groupId(ctx, 'sender.suppression'),
-        logger: ctx.logger,
-        deadLetters: ctx.publisher,
-        subscriptions: [subscribe({ topic: Topics.emailEvents, handleBatch })],
-      });
-    },
-    async stop() {
-      await handle?.stop();
-      handle = undefined;
-    },
-  };
+  return consumerComponent(ctx, 'suppression-consumer', 'sender.suppression', [subscribe({ topic: Topics.emailEvents, handleBatch })]);
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { selfContainedPage, type SelfContainedPage } from '@payam/http';
 
 /**
  * The campaign report as people like to read it: a funnel, opens and clicks over time, human
@@ -244,43 +244,18 @@ const SCRIPT = `
 })();
 `;
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-
-export interface ReportPage {
-  html: string;
-  contentSecurityPolicy: string;
-}
+export type ReportPage = SelfContainedPage;
 
 export function reportPage(): ReportPage {
-  const html = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>Campaign report</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<header>
+  return selfContainedPage({
+    title: 'Campaign report',
+    style: STYLE,
+    script: SCRIPT,
+    body: `<header>
 <h1 id="title">Campaign report</h1>
 <form id="key-form"><input id="key" type="password" placeholder="Workspace API key (pk_…)" autocomplete="off" aria-label="Workspace API key"> <button type="submit">Show</button></form>
 <span id="state" class="muted"></span>
 </header>
-<main id="report"></main>
-<script>${SCRIPT}</script>
-</body>
-</html>
-`;
-  const contentSecurityPolicy = [
-    "default-src 'none'",
-    `style-src ${sha256(STYLE)}`,
-    `script-src ${sha256(SCRIPT)}`,
-    "connect-src 'self'",
-    "img-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-  return { html, contentSecurityPolicy };
+<main id="report"></main>`,
+  });
 }
