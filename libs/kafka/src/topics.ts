@@ -11,7 +11,7 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], re
   try {
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.name));
-    if (missing.length === 0) return;
+    if (missing.length === 0) return await waitUntilServed(kafka, specs);
     await admin.createTopics({
       waitForLeaders: true,
       topics: missing.map((s) => ({
@@ -30,6 +30,33 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], re
   } catch (err) {
     // Two services booting at once may race to create the same topic: that one is fine.
     if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+  } finally {
+    await admin.disconnect();
+  }
+  await waitUntilServed(kafka, specs);
+}
+
+/**
+ * A topic created a moment ago (by us or by another process) may not have its partition leaders
+ * yet: requests then fail with NOT_LEADER_FOR_PARTITION. Returns once every topic answers an
+ * offsets request, so callers can use the topics at once.
+ */
+async function waitUntilServed(kafka: Kafka, specs: readonly TopicSpec[], timeoutMs = 30_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (const spec of specs) {
+      for (;;) {
+        try {
+          await admin.fetchTopicOffsets(spec.name);
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    }
   } finally {
     await admin.disconnect();
   }
