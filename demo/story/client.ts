@@ -62,13 +62,25 @@ export async function expectStatus<T = any>(expected: number | number[], base: s
   return r.body;
 }
 
-/** Polls until probe gives a value; a bounded wait that fails with what it was waiting for. */
+/**
+ * Polls until probe gives a value; a bounded wait that fails with what it was waiting for. A
+ * probe that fails (a busy service answering too slowly) counts as "not yet": the wait goes on
+ * to its deadline and then reports the last failure.
+ */
 export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, intervalMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: Error | null = null;
   for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > deadline) throw new DemoError(`gave up after ${Math.round(timeoutMs / 1000)}s waiting for ${what}`);
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== null && v !== false) return v;
+      lastError = null;
+    } catch (err) {
+      lastError = err instanceof Error ? err : new Error(String(err));
+    }
+    if (Date.now() > deadline) {
+      throw new DemoError(`gave up after ${Math.round(timeoutMs / 1000)}s waiting for ${what}${lastError ? ` (last: ${lastError.message})` : ''}`);
+    }
     await sleep(intervalMs);
   }
 }

@@ -41,7 +41,7 @@ test('a campaign to 1,000 contacts lands exactly 1,000 personalised, tracked ema
   const campaignId: string = created.body.campaignId;
   const started = await h.as(w.token).post(`/campaigns/${campaignId}/start`);
   expect(started.status).toBe(200);
-  const done = await waitForState(h, w, campaignId, 'completed', 30_000);
+  const done = await waitForState(h, w, campaignId, 'completed', 120_000);
   expect(done.progress.counts).toMatchObject({ sent: 1000, queued: 0, sending: 0, failed: 0, unknown: 0 });
   expect(done.audienceCounts.recipients).toBe(1000);
 
@@ -72,7 +72,7 @@ test('a campaign to 1,000 contacts lands exactly 1,000 personalised, tracked ema
   const ids = new Set(sent.map((r) => (r.value as { id: string }).id));
   expect(sent.filter((r) => (r.value as { type: string }).type === 'email.sent').length).toBeGreaterThanOrEqual(1000);
   expect(ids.size).toBe(1000);
-});
+}, 180_000);
 
 test('suppressed, unsubscribed, bounced and erased contacts are never mailed and are counted', async () => {
   const { listId, contacts } = await seedAudience(h, w, 20);
