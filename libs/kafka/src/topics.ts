@@ -6,6 +6,20 @@ import type { TopicSpec } from '@payam/contracts';
  * to call at every boot: existing topics are left as they are (partitions are never reduced).
  */
 export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], replicationFactor = -1): Promise<void> {
+  // Services booting together on a fresh broker race to create the same topics; the loser sees
+  // transient errors (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE) that kafkajs marks
+  // retriable. Try again rather than fail the boot.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createMissing(kafka, specs, replicationFactor);
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || attempt >= 10) throw err;
+      await new Promise((r) => setTimeout(r, 300 * attempt));
+    }
+  }
+}
+
+async function createMissing(kafka: Kafka, specs: readonly TopicSpec[], replicationFactor: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
