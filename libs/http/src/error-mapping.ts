@@ -36,7 +36,19 @@ export function mapError(err: unknown): MappedError | null {
   if (err instanceof DomainError) return mapDomainError(err);
   if (isBodyParserError(err)) return mapBodyParserError(err);
   if (isBadPathEncoding(err)) return { status: 400, code: 'bad_request', message: 'malformed URL encoding' };
+  if (isStoreUnavailable(err)) {
+    return { status: 503, code: 'unavailable', message: 'the database did not answer in time; try again', headers: { 'Retry-After': '5' } };
+  }
   return null;
+}
+
+/**
+ * The MongoDB driver's timeouts and lost connections: the service is overloaded or its database
+ * is away, which is no bug of the request. Matched by name, so this lib needs no driver.
+ */
+function isStoreUnavailable(err: unknown): boolean {
+  const name = (err as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && /^Mongo(NetworkTimeout|NetworkError|ServerSelection|PoolCleared)Error$/.test(name);
 }
 
 /**

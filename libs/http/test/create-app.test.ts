@@ -333,3 +333,26 @@ describe('malformed URL encoding', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/URIError|at /);
   });
 });
+
+describe('an unavailable database', () => {
+  test('a driver timeout answers 503 with Retry-After, not a 500', async () => {
+    const { createApp, route } = await import('../src');
+    const { createLogger, createMetrics } = await import('@payam/observability');
+    const request = (await import('supertest')).default;
+    class MongoNetworkTimeoutError extends Error {
+      override name = 'MongoNetworkTimeoutError';
+    }
+    const app = createApp({
+      service: 'db',
+      logger: createLogger({ service: 'db', level: 'silent' }),
+      metrics: createMetrics('db'),
+      readiness: {},
+      routes: [route({ method: 'get', path: '/slow', permission: 'public', handler: () => Promise.reject(new MongoNetworkTimeoutError('connection 3 timed out')) })],
+    });
+    const res = await request(app).get('/slow');
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body.error.code).toBe('unavailable');
+    expect(JSON.stringify(res.body)).not.toMatch(/connection 3|at /);
+  });
+});
