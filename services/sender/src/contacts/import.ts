@@ -36,23 +36,16 @@ export class UploadTooLargeError extends DomainError {
   }
 }
 
-export interface ImportView {
+/** The stored import as the API shows it: the document's figures, its id named, dates as ISO text. */
+export type ImportView = Pick<
+  ImportDoc,
+  'format' | 'listId' | 'state' | 'bytes' | 'processed' | 'created' | 'updated' | 'unchanged' | 'failed' | 'errors' | 'failure'
+> & {
   importId: string;
-  format: ImportFormat;
-  listId: string | null;
-  state: ImportDoc['state'];
-  bytes: number;
-  processed: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  failed: number;
-  errors: ImportRowError[];
-  failure: string | null;
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
-}
+};
 
 export function importView(d: ImportDoc): ImportView {
   return {

@@ -17,18 +17,12 @@ import {
 import { renderMessage, templateSourceProblem, templateVariables, type RenderableTemplate, type RenderedMessage, type TemplateProblem } from './render';
 import type { LayoutCreate, LayoutPatch, PreviewRequest, TemplateCreate, TemplatePatch } from './schemas';
 
-export interface TemplateView {
+/** The stored template as the API shows it: its id named, dates as ISO text. */
+export type TemplateView = Pick<TemplateDoc, 'name' | 'subject' | 'preheader' | 'html' | 'text' | 'layoutId' | 'version'> & {
   templateId: string;
-  name: string;
-  subject: string;
-  preheader: string;
-  html: string;
-  text: string | null;
-  layoutId: string | null;
-  version: number;
   createdAt: string;
   updatedAt: string;
-}
+};
 
 export interface LayoutView {
   layoutId: string;
