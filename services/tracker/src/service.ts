@@ -74,7 +74,7 @@ export async function startTracker(cfg: TrackerConfig, o: TrackerOverrides = {})
   const spool = await Spool.open(cfg.SPOOL_DIR);
   if (spool.pending > 0) logger.warn({ pending: spool.pending, dir: cfg.SPOOL_DIR }, 'spool has events from before: replaying');
   const recorder = new EventRecorder({
-    publish: (records) => hotPublishers[turn++ % hotPublishers.length]!.publish(Topics.emailEvents, records),
+    publish: (records, options) => hotPublishers[turn++ % hotPublishers.length]!.publish(Topics.emailEvents, records, options),
     replayPublish: (records) => publisher.publish(Topics.emailEvents, records),
     spool,
     logger,
