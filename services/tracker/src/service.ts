@@ -11,7 +11,7 @@ import { createLogger, createMetrics, type Logger, type Metrics } from '@payam/o
 import type { ShutdownStep } from '@payam/runtime';
 import { parseTrackingKeys, TokenSigner } from '@payam/tracking-token';
 import { apiKeySubscription } from './api-keys/projection';
-import { buildApp } from './app';
+import { buildListener } from './app';
 import { Classifier } from './classification/classifier';
 import { IpRanges } from './classification/ip';
 import { parseTrustProxy, type TrackerConfig } from './config';
@@ -141,7 +141,7 @@ export async function startTracker(cfg: TrackerConfig, o: TrackerOverrides = {})
     );
   }
 
-  const app = buildApp({
+  const listener = buildListener({
     logger,
     metrics,
     tokens: signer,
@@ -156,7 +156,7 @@ export async function startTracker(cfg: TrackerConfig, o: TrackerOverrides = {})
     trustProxy: parseTrustProxy(cfg.TRUST_PROXY),
     ...(o.now ? { now: o.now } : {}),
   });
-  const server = await listen(app, cfg.PORT, cfg.HOST);
+  const server = await listen(listener, cfg.PORT, cfg.HOST);
   const port = (server.address() as AddressInfo).port;
   logger.info({ port, spoolDir: cfg.SPOOL_DIR, mppRanges: cfg.MPP_RANGES_FILE }, 'tracker listening');
 
