@@ -13,6 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
+import { Topics } from '@payam/contracts';
+import { ensureTopics } from '@payam/kafka';
 import { TokenSigner } from '@payam/tracking-token';
 
 const CONNECTIONS = 50;
@@ -130,6 +132,8 @@ async function main(): Promise<void> {
 
   // The tracker.
   const kafka = new Kafka({ clientId: 'bench-tracker', brokers, logLevel: logLevel.NOTHING });
+  // A brand-new broker has no topics yet: the offsets noted before the run need email-events.v1.
+  await ensureTopics(kafka, [Topics.emailEvents]);
   const from = await topicEnds(kafka);
   const tracker = await startChild('tracker-server.ts', {
     ...process.env,

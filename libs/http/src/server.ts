@@ -1,11 +1,11 @@
 import http from 'node:http';
-import type { Express } from 'express';
 
 /**
- * Starts an HTTP server for the app and resolves once it listens (rejects on EADDRINUSE etc.).
- * Port 0 picks a free port; read it from server.address().
+ * Starts an HTTP server for the app (an express app, or a plain listener in front of one) and
+ * resolves once it listens (rejects on EADDRINUSE etc.). Port 0 picks a free port; read it from
+ * server.address().
  */
-export function listen(app: Express, port: number, host = '0.0.0.0'): Promise<http.Server> {
+export function listen(app: http.RequestListener, port: number, host = '0.0.0.0'): Promise<http.Server> {
   const server = http.createServer(app);
   // Longer than the usual load-balancer idle timeout (60 s), so the balancer, not us, closes
   // idle keep-alive connections and never sends a request on a socket we are closing.

@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import type { Express } from 'express';
 import { createApp, type ApiKeyResolver, type ReadinessChecks } from '@payam/http';
 import type { Logger, Metrics } from '@payam/observability';
@@ -7,7 +8,8 @@ import type { SnsOutcome } from './ses/sns-handler';
 import type { EventRecorder } from './spool/recorder';
 import type { StatsCollections } from './stats/store';
 import type { TokenVerifier } from './tracking/events';
-import { mountHotRoutes } from './tracking/hot-routes';
+import { withFastPath } from './tracking/fast-path';
+import { HotRoutes, mountHotRoutes } from './tracking/hot-routes';
 
 export interface AppDeps {
   logger: Logger;
@@ -24,7 +26,7 @@ export interface AppDeps {
 }
 
 /** The tracker's HTTP app from its dependencies (main.ts wires the real ones; tests may swap any). */
-export function buildApp(deps: AppDeps): Express {
+export function buildApp(deps: AppDeps, hot: HotRoutes = new HotRoutes(deps)): Express {
   return createApp({
     service: 'tracker',
     logger: deps.logger,
@@ -33,10 +35,16 @@ export function buildApp(deps: AppDeps): Express {
     apiKeys: deps.apiKeys,
     trustProxy: deps.trustProxy ?? false,
     // Ahead of health, route list and body parsing: the pixel and the click are the hot path.
-    mountBefore: (app) => mountHotRoutes(app, deps),
+    mountBefore: (app) => mountHotRoutes(app, hot),
     // SNS posts text/plain; the one-click unsubscribe is a form post (or multipart from some clients).
     rawBodyTypes: ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data'],
     bodyLimit: '300kb',
     routes: trackerRoutes(deps),
   });
+}
+
+/** What the server runs: the pixel and click fast path in front of the express app (tracking/fast-path.ts). */
+export function buildListener(deps: AppDeps): RequestListener {
+  const hot = new HotRoutes(deps);
+  return withFastPath(buildApp(deps, hot), hot, deps.logger, deps.metrics);
 }

@@ -11,7 +11,7 @@ import { createLogger, createMetrics, type Logger, type Metrics } from '@payam/o
 import type { ShutdownStep } from '@payam/runtime';
 import { parseTrackingKeys, TokenSigner } from '@payam/tracking-token';
 import { apiKeySubscription } from './api-keys/projection';
-import { buildApp } from './app';
+import { buildListener } from './app';
 import { Classifier } from './classification/classifier';
 import { IpRanges } from './classification/ip';
 import { parseTrustProxy, type TrackerConfig } from './config';
@@ -74,7 +74,7 @@ export async function startTracker(cfg: TrackerConfig, o: TrackerOverrides = {})
   const spool = await Spool.open(cfg.SPOOL_DIR);
   if (spool.pending > 0) logger.warn({ pending: spool.pending, dir: cfg.SPOOL_DIR }, 'spool has events from before: replaying');
   const recorder = new EventRecorder({
-    publish: (records) => hotPublishers[turn++ % hotPublishers.length]!.publish(Topics.emailEvents, records),
+    publish: (records, options) => hotPublishers[turn++ % hotPublishers.length]!.publish(Topics.emailEvents, records, options),
     replayPublish: (records) => publisher.publish(Topics.emailEvents, records),
     spool,
     logger,
@@ -141,7 +141,7 @@ export async function startTracker(cfg: TrackerConfig, o: TrackerOverrides = {})
     );
   }
 
-  const app = buildApp({
+  const listener = buildListener({
     logger,
     metrics,
     tokens: signer,
@@ -156,7 +156,7 @@ export async function startTracker(cfg: TrackerConfig, o: TrackerOverrides = {})
     trustProxy: parseTrustProxy(cfg.TRUST_PROXY),
     ...(o.now ? { now: o.now } : {}),
   });
-  const server = await listen(app, cfg.PORT, cfg.HOST);
+  const server = await listen(listener, cfg.PORT, cfg.HOST);
   const port = (server.address() as AddressInfo).port;
   logger.info({ port, spoolDir: cfg.SPOOL_DIR, mppRanges: cfg.MPP_RANGES_FILE }, 'tracker listening');
 

@@ -67,6 +67,42 @@ test('a HEAD on a click link is a scanner: still redirected, flagged head_reques
   expect((ev as Extract<EmailEvent, { type: 'email.clicked' }>).classification.machineReasons).toContain('head_request');
 });
 
+test('the fast path (usual spelling) and express (any other spelling) answer the same headers and record the same way', async () => {
+  const open = tokenFor({ kind: 'open', workspaceId: ws, deliveryId: 'd-paths' });
+  const click = tokenFor({ kind: 'click', workspaceId: ws, deliveryId: 'd-paths', url: 'https://example.com/a', linkIndex: 1 });
+  // Lowercase is the fast path's; express routes case-insensitively and takes the rest.
+  const pairs = [
+    [`/o/${open}.gif`, `/O/${open}.gif`],
+    [`/c/${click}?utm=x`, `/C/${click}?utm=x`],
+  ];
+  const comparable = (res: Response) => {
+    const h = Object.fromEntries(res.headers);
+    expect(h['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    for (const varying of ['date', 'x-request-id', 'keep-alive', 'connection']) delete h[varying];
+    return { status: res.status, headers: h };
+  };
+  for (const [fast, viaExpress] of pairs) {
+    const a = await get(fast!, { headers: { 'user-agent': CHROME } });
+    const b = await get(viaExpress!, { headers: { 'user-agent': CHROME } });
+    expect(comparable(a)).toEqual(comparable(b));
+    expect(Buffer.from(await a.arrayBuffer())).toEqual(Buffer.from(await b.arrayBuffer()));
+  }
+  const evs = await eventsFor('d-paths', 4);
+  expect(evs.map((e) => e.type).sort()).toEqual(['email.clicked', 'email.clicked', 'email.opened', 'email.opened']);
+  const shape = (e: EmailEvent) => ({ ...e, id: undefined, occurredAt: undefined });
+  const [o1, o2] = evs.filter((e) => e.type === 'email.opened');
+  expect(shape(o1!)).toEqual(shape(o2!));
+  const [c1, c2] = evs.filter((e) => e.type === 'email.clicked');
+  expect(shape(c1!)).toEqual(shape(c2!));
+});
+
+test('a caller\'s plain X-Request-Id is echoed on the fast path', async () => {
+  const res = await get(`/o/${tokenFor({ kind: 'open', workspaceId: ws, deliveryId: 'd-reqid' })}.gif`, { headers: { 'x-request-id': 'lb-123.abc' } });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('x-request-id')).toBe('lb-123.abc');
+  expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+});
+
 describe('tokens that fail verification get the same plain 400 and never a redirect', () => {
   const good = () => tokenFor({ kind: 'click', workspaceId: ws, deliveryId: 'd-bad', url: 'https://example.com/', linkIndex: 0 });
   const cases: Array<[string, () => string]> = [

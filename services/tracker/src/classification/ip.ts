@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
+/** Longer than any address (an IPv6 zone id is the only unbounded part); events keep at most this. */
+const MAX_IP_LENGTH = 64;
+
 /** "::ffff:1.2.3.4" (a v4 client on a dual-stack socket) → "1.2.3.4". */
 export function normalizeIp(ip: string | undefined | null): string | null {
   if (!ip) return null;
   const v = ip.trim();
+  if (v.length > MAX_IP_LENGTH) return null;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(v);
   if (mapped) return mapped[1]!;
   return isIPv4(v) || isIPv6(v) ? v : null;

@@ -1,9 +1,10 @@
 import type { EmailEvent } from '@payam/contracts';
+import type { PublishOptions } from '@payam/kafka';
 import type { Logger, Metrics } from '@payam/observability';
 import type { Spool, SpoolRecord } from './spool';
 
 /** Sends records to email-events.v1 and resolves when Kafka acknowledged them (acks=all). */
-export type PublishEvents = (records: Array<{ key: string; value: EmailEvent }>) => Promise<void>;
+export type PublishEvents = (records: Array<{ key: string; value: EmailEvent }>, options?: PublishOptions) => Promise<void>;
 
 export interface RecorderOptions {
   publish: PublishEvents;
@@ -58,10 +59,14 @@ export class EventRecorder {
     return this.opts.spool.pending;
   }
 
-  async record(events: EmailEvent[]): Promise<void> {
+  /**
+   * `validate: false` is for events this process built from already validated data (opens and
+   * clicks from a verified token; see tracking/events.ts); the default checks the schema.
+   */
+  async record(events: EmailEvent[], options: PublishOptions = {}): Promise<void> {
     const records = events.map((e) => ({ key: e.contactId, value: e }));
     if (this.spoolMode || this.opts.spool.pending > 0) return this.toSpool(records);
-    const sent = this.opts.publish(records);
+    const sent = this.opts.publish(records, options);
     const outcome = await settleWithin(sent, this.opts.publishTimeoutMs);
     if (outcome === 'acked') return;
     if (!this.spoolMode) this.opts.logger.warn({ outcome }, 'kafka did not acknowledge in time: spooling events locally');

@@ -1,4 +1,4 @@
-import { deterministicEventId, randomEventId, type Classification, type EmailEvent } from '@payam/contracts';
+import { deterministicEventId, EmailClicked, randomEventId, type Classification, type EmailEvent } from '@payam/contracts';
 import type { TokenPayload } from '@payam/tracking-token';
 
 /** What the tracker needs from the token signer: a genuine token's payload, else null. */
@@ -25,7 +25,17 @@ export function openedEvent(p: TokenPayload, classification: Classification, now
   return { ...base(p, now), id: randomEventId(), type: 'email.opened', source: 'pixel', classification };
 }
 
+/** A signed URL of at most 2048 characters can grow past the event's limit when normalized (percent-encoding). */
+const MAX_EVENT_URL = EmailClicked.shape.url.maxLength ?? 4096;
+
+/*
+ * Opens and clicks are published without a second schema check (the hot path's dearest step
+ * after the MAC): every field comes from a verified token payload, the classifier (which bounds
+ * its strings) or the clock, so the event is valid by construction. test/events.test.ts holds
+ * the proof against the schema; the one bound construction cannot promise is checked here.
+ */
 export function clickedEvent(p: TokenPayload, url: string, classification: Classification, now: Date): EmailEvent {
+  if (url.length > MAX_EVENT_URL) throw new Error(`click target longer than ${MAX_EVENT_URL} characters cannot be recorded`);
   return { ...base(p, now), id: randomEventId(), type: 'email.clicked', source: 'redirect', url, linkIndex: p.linkIndex ?? null, classification };
 }
 
