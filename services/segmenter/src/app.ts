@@ -10,7 +10,7 @@ import { DEFAULT_TOPICS, incrementalSubscriptions, type TopicNames } from './eva
 import { systemClock, type Clock, type EvalDeps } from './evaluation/processor';
 import { jobModel, runRecompute } from './evaluation/recompute';
 import { startSweeper } from './evaluation/sweep';
-import { profileModel } from './profiles/store';
+import { profileModel, ProfileStore } from './profiles/store';
 import { segmenterRoutes } from './routes';
 import type { ServiceDeps } from './segments/service';
 import { segmentModel } from './segments/segment';
@@ -36,6 +36,8 @@ export interface SegmenterDeps {
    * publishing, so they do not fold every other test's history. Default: the beginning.
    */
   startOffsets?: Record<string, Array<{ partition: number; offset: string }>>;
+  /** Profiles kept in memory (profiles/store.ts); default 100,000. */
+  profileCacheSize?: number;
   /** Run the consumers (default true); off for an API-only instance or a CLI. */
   consume?: boolean;
 }
@@ -44,8 +46,10 @@ export async function buildSegmenter(deps: SegmenterDeps) {
   const clock = deps.clock ?? systemClock;
   const changesCounter = deps.metrics.counter<'type'>('segment_membership_changes_total', 'Membership changes published', ['type']);
   const appliedCounter = deps.metrics.counter('segmenter_events_applied_total', 'Events folded into profiles');
+  const profiles = profileModel(deps.conn);
   const svc: ServiceDeps = {
-    profiles: profileModel(deps.conn),
+    profiles,
+    store: new ProfileStore(profiles, { cacheSize: deps.profileCacheSize }),
     segments: segmentModel(deps.conn),
     workspaces: workspaceModel(deps.conn),
     jobs: jobModel(deps.conn),

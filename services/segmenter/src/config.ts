@@ -12,6 +12,7 @@ export const segmenterEnvShape = {
   SWEEP_INTERVAL: envDuration('1s'),
   SWEEP_BATCH: envInt(500, { min: 1, max: 10_000 }),
   RECOMPUTE_BATCH: envInt(1000, { min: 1, max: 10_000 }),
+  PROFILE_CACHE_SIZE: envInt(100_000, { min: 0, max: 10_000_000 }),
   PARTITIONS_CONCURRENTLY: envInt(3, { min: 1, max: 64 }),
   RECENT_EVENT_IDS: envInt(256, { min: 16, max: 10_000 }),
   MAX_CUSTOM_EVENTS: envInt(200, { min: 0, max: 5_000 }),

@@ -13,7 +13,14 @@ async function main(): Promise<void> {
   const metrics = createMetrics('segmenter');
   const conn = await connectMongo({ uri: config.MONGODB_URI, dbName: config.MONGODB_DB, logger, appName: 'segmenter' });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
-  await ensureTopics(kafka, [Topics.contacts, Topics.emailEvents, Topics.contactEvents, Topics.segmentMembership, Topics.apiKeys, Topics.deadLetters]);
+  await ensureTopics(kafka, [
+    Topics.contacts,
+    Topics.emailEvents,
+    Topics.contactEvents,
+    Topics.segmentMembership,
+    Topics.apiKeys,
+    Topics.deadLetters,
+  ]);
   const publisher = new EventPublisher(kafka, logger);
   await publisher.connect();
   const seg = await buildSegmenter({
@@ -26,6 +33,7 @@ async function main(): Promise<void> {
     sweepIntervalMs: config.SWEEP_INTERVAL,
     sweepBatch: config.SWEEP_BATCH,
     recomputeBatch: config.RECOMPUTE_BATCH,
+    profileCacheSize: config.PROFILE_CACHE_SIZE,
     partitionsConcurrently: config.PARTITIONS_CONCURRENTLY,
     limits: { recentIds: config.RECENT_EVENT_IDS, customEvents: config.MAX_CUSTOM_EVENTS },
   });

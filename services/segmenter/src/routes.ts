@@ -5,7 +5,18 @@ import { contactProfile, contactSegments } from './contacts/read';
 import { ingestEvents, IngestBody } from './ingest/events';
 import { ModelSettings } from './rules/figures';
 import { RuleInput } from './rules/validate';
-import { createFromTemplate, createSegment, deleteSegment, getSegment, listMembers, listSegments, previewRule, startRecompute, updateSegment, type ServiceDeps } from './segments/service';
+import {
+  createFromTemplate,
+  createSegment,
+  deleteSegment,
+  getSegment,
+  listMembers,
+  listSegments,
+  previewRule,
+  startRecompute,
+  updateSegment,
+  type ServiceDeps,
+} from './segments/service';
 import { TEMPLATES } from './segments/templates';
 
 const SegmentId = z.object({ segmentId: z.string().min(1).max(64) });
@@ -26,7 +37,12 @@ export function segmenterRoutes(deps: ServiceDeps): RouteDef[] {
         return reply(202, { accepted: events.length, ids: events.map((e) => e.id) });
       },
     }),
-    route({ method: 'get', path: '/segments', permission: 'workspace', handler: async ({ principal }) => ({ segments: await listSegments(deps, ws(principal)) }) }),
+    route({
+      method: 'get',
+      path: '/segments',
+      permission: 'workspace',
+      handler: async ({ principal }) => ({ segments: await listSegments(deps, ws(principal)) }),
+    }),
     route({
       method: 'post',
       path: '/segments',
@@ -49,7 +65,13 @@ export function segmenterRoutes(deps: ServiceDeps): RouteDef[] {
       body: z.strictObject({ rule: RuleInput, sampleSize: z.number().int().min(0).max(100).default(10) }),
       handler: async ({ body, principal }) => previewRule(deps, ws(principal), body.rule, body.sampleSize),
     }),
-    route({ method: 'get', path: '/segments/:segmentId', permission: 'workspace', params: SegmentId, handler: async ({ params, principal }) => getSegment(deps, ws(principal), params.segmentId) }),
+    route({
+      method: 'get',
+      path: '/segments/:segmentId',
+      permission: 'workspace',
+      params: SegmentId,
+      handler: async ({ params, principal }) => getSegment(deps, ws(principal), params.segmentId),
+    }),
     route({
       method: 'patch',
       path: '/segments/:segmentId',
@@ -75,8 +97,20 @@ export function segmenterRoutes(deps: ServiceDeps): RouteDef[] {
       query: z.object({ cursor: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
       handler: async ({ params, query, principal }) => listMembers(deps, ws(principal), params.segmentId, query.cursor, query.limit),
     }),
-    route({ method: 'get', path: '/contacts/:contactId/segments', permission: 'workspace', params: ContactId, handler: async ({ params, principal }) => contactSegments(deps, ws(principal), params.contactId) }),
-    route({ method: 'get', path: '/contacts/:contactId/profile', permission: 'workspace', params: ContactId, handler: async ({ params, principal }) => contactProfile(deps, ws(principal), params.contactId) }),
+    route({
+      method: 'get',
+      path: '/contacts/:contactId/segments',
+      permission: 'workspace',
+      params: ContactId,
+      handler: async ({ params, principal }) => contactSegments(deps, ws(principal), params.contactId),
+    }),
+    route({
+      method: 'get',
+      path: '/contacts/:contactId/profile',
+      permission: 'workspace',
+      params: ContactId,
+      handler: async ({ params, principal }) => contactProfile(deps, ws(principal), params.contactId),
+    }),
     route({
       method: 'get',
       path: '/models/settings',
@@ -93,7 +127,11 @@ export function segmenterRoutes(deps: ServiceDeps): RouteDef[] {
       body: ModelSettings,
       handler: async ({ body, principal }) => {
         const now = new Date(deps.clock.now());
-        await deps.workspaces.updateOne({ _id: ws(principal) }, { $set: { settings: body, updatedAt: now }, $setOnInsert: { topThresholds: {}, statsAt: null } }, { upsert: true });
+        await deps.workspaces.updateOne(
+          { _id: ws(principal) },
+          { $set: { settings: body, updatedAt: now }, $setOnInsert: { topThresholds: {}, statsAt: null } },
+          { upsert: true },
+        );
         // Figures changed meaning: re-evaluate every segment of the workspace.
         const job = await startRecompute(deps, ws(principal), null);
         return { settings: body, recomputeJobId: job._id };
@@ -116,7 +154,16 @@ export function segmenterRoutes(deps: ServiceDeps): RouteDef[] {
       handler: async ({ params, principal }) => {
         const job = await deps.jobs.findOne({ _id: params.jobId, workspaceId: ws(principal) }).lean();
         if (!job) throw new NotFoundError('recompute job', params.jobId);
-        return { jobId: job._id, status: job.status, processed: job.processed, total: job.total, changes: job.changes, error: job.error, startedAt: job.startedAt, finishedAt: job.finishedAt };
+        return {
+          jobId: job._id,
+          status: job.status,
+          processed: job.processed,
+          total: job.total,
+          changes: job.changes,
+          error: job.error,
+          startedAt: job.startedAt,
+          finishedAt: job.finishedAt,
+        };
       },
     }),
   ];

@@ -34,14 +34,38 @@ const classification = (machine: boolean) => ({
 });
 
 export function emailEvent(ws: string, cid: string, type: EmailEvent['type'], at: number, extra: Record<string, unknown> = {}): EmailEvent {
-  const base = { id: randomUUID(), schemaVersion: 1 as const, occurredAt: new Date(at).toISOString(), workspaceId: ws, contactId: cid, campaignId: 'c1', deliveryId: 'd1', variantId: null, messageId: null, recipient: null };
+  const base = {
+    id: randomUUID(),
+    schemaVersion: 1 as const,
+    occurredAt: new Date(at).toISOString(),
+    workspaceId: ws,
+    contactId: cid,
+    campaignId: 'c1',
+    deliveryId: 'd1',
+    variantId: null,
+    messageId: null,
+    recipient: null,
+  };
   switch (type) {
     case 'email.opened':
       return { ...base, type, source: 'pixel', classification: classification(Boolean(extra.machine)) };
     case 'email.clicked':
-      return { ...base, type, source: 'redirect', url: 'https://x.test', linkIndex: 0, classification: classification(Boolean(extra.machine)) };
+      return {
+        ...base,
+        type,
+        source: 'redirect',
+        url: 'https://x.test',
+        linkIndex: 0,
+        classification: classification(Boolean(extra.machine)),
+      };
     case 'email.bounced':
-      return { ...base, type, bounceType: (extra.bounceType as 'Permanent') ?? 'Permanent', bounceSubType: 'General', diagnosticCode: null };
+      return {
+        ...base,
+        type,
+        bounceType: (extra.bounceType as 'Permanent') ?? 'Permanent',
+        bounceSubType: 'General',
+        diagnosticCode: null,
+      };
     case 'email.complained':
       return { ...base, type, feedbackType: 'abuse' };
     case 'email.sent':
@@ -52,13 +76,41 @@ export function emailEvent(ws: string, cid: string, type: EmailEvent['type'], at
 }
 
 export function purchase(ws: string, cid: string, at: number, amount: number): ContactEvent {
-  return { id: randomUUID(), schemaVersion: 1, occurredAt: new Date(at).toISOString(), workspaceId: ws, contactId: cid, type: 'contact.purchase', amount, currency: 'EUR', orderId: null, items: [] };
+  return {
+    id: randomUUID(),
+    schemaVersion: 1,
+    occurredAt: new Date(at).toISOString(),
+    workspaceId: ws,
+    contactId: cid,
+    type: 'contact.purchase',
+    amount,
+    currency: 'EUR',
+    orderId: null,
+    items: [],
+  };
 }
 
 export function custom(ws: string, cid: string, at: number, name: string, properties: Record<string, unknown> = {}): ContactEvent {
-  return { id: randomUUID(), schemaVersion: 1, occurredAt: new Date(at).toISOString(), workspaceId: ws, contactId: cid, type: 'contact.custom', name, properties };
+  return {
+    id: randomUUID(),
+    schemaVersion: 1,
+    occurredAt: new Date(at).toISOString(),
+    workspaceId: ws,
+    contactId: cid,
+    type: 'contact.custom',
+    name,
+    properties,
+  };
 }
 
 export function signup(ws: string, cid: string, at: number): ContactEvent {
-  return { id: randomUUID(), schemaVersion: 1, occurredAt: new Date(at).toISOString(), workspaceId: ws, contactId: cid, type: 'contact.signup', source: null };
+  return {
+    id: randomUUID(),
+    schemaVersion: 1,
+    occurredAt: new Date(at).toISOString(),
+    workspaceId: ws,
+    contactId: cid,
+    type: 'contact.signup',
+    source: null,
+  };
 }

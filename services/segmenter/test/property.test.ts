@@ -9,7 +9,12 @@ import { custom, DAY, emailEvent, purchase, signup, snapshot, T0 } from './fixtu
 
 const WS = 'ws_prop';
 const RAW: Record<string, unknown> = {
-  engaged: { any: [{ event: 'email.opened', within: '3d', humanOnly: true, count: { gte: 1 } }, { event: 'email.clicked', within: '2d', count: { gte: 1 } }] },
+  engaged: {
+    any: [
+      { event: 'email.opened', within: '3d', humanOnly: true, count: { gte: 1 } },
+      { event: 'email.clicked', within: '2d', count: { gte: 1 } },
+    ],
+  },
   dormant: { all: [{ field: 'firstSeenAt', op: 'older_than', value: '5d' }, { not: { last: 'email.opened', within: '4d' } }] },
   spender: { sum: 'purchase.amount', within: '7d', value: { gte: 100 } },
   customer: { profile: 'lifecycle', op: 'eq', value: 'customer' },
@@ -20,7 +25,11 @@ const RAW: Record<string, unknown> = {
   holdout: { all: [{ bucket: { lt: 30 } }, { not: { segment: 'dormant' } }] },
   rfm: { profile: 'rfm.r', op: 'gte', value: 4 },
 };
-const settings = { ...DEFAULT_SETTINGS, lifecycle: { ...DEFAULT_SETTINGS.lifecycle, customerActiveDays: 3 }, rfm: { ...DEFAULT_SETTINGS.rfm, recencyDays: [1, 2, 4, 6] } };
+const settings = {
+  ...DEFAULT_SETTINGS,
+  lifecycle: { ...DEFAULT_SETTINGS.lifecycle, customerActiveDays: 3 },
+  rfm: { ...DEFAULT_SETTINGS.rfm, recencyDays: [1, 2, 4, 6] },
+};
 const view = workspaceView(
   Object.entries(RAW).map(([id, rule]) => ({ id, version: 1, rule: parseRule(rule) })),
   settings,
@@ -35,7 +44,14 @@ type Op =
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ k: fc.constant('snap' as const), c: fc.nat(3), v: fc.nat(5), vip: fc.boolean(), trialH: fc.integer({ min: -72, max: 24 }) }),
-  fc.record({ k: fc.constant('ev' as const), c: fc.nat(3), e: fc.nat(5), dt: fc.integer({ min: -6 * DAY, max: DAY }), amount: fc.integer({ min: 1, max: 300 }), machine: fc.boolean() }),
+  fc.record({
+    k: fc.constant('ev' as const),
+    c: fc.nat(3),
+    e: fc.nat(5),
+    dt: fc.integer({ min: -6 * DAY, max: DAY }),
+    amount: fc.integer({ min: 1, max: 300 }),
+    machine: fc.boolean(),
+  }),
   fc.record({ k: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 3 * DAY }) }),
   fc.record({ k: fc.constant('dup' as const), i: fc.nat(50) }),
 );

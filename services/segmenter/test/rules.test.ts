@@ -10,7 +10,19 @@ const WS = 'ws_rules';
 /** A contact with some history: known 100 days, opens (one machine), a click, two purchases, a custom event. */
 function history(): Profile {
   const p = emptyProfile(WS, 'c1');
-  applySnapshot(p, snapshot(WS, 'c1', T0 - 100 * DAY, { attributes: { country: 'DE', plan: 'pro', age: 41, tags: ['vip', 'beta'], birthday: '1985-05-01', trialEndsAt: new Date(T0 - 5 * DAY).toISOString() } }));
+  applySnapshot(
+    p,
+    snapshot(WS, 'c1', T0 - 100 * DAY, {
+      attributes: {
+        country: 'DE',
+        plan: 'pro',
+        age: 41,
+        tags: ['vip', 'beta'],
+        birthday: '1985-05-01',
+        trialEndsAt: new Date(T0 - 5 * DAY).toISOString(),
+      },
+    }),
+  );
   applyEvent(p, emailEvent(WS, 'c1', 'email.opened', T0 - 2 * DAY), T0);
   applyEvent(p, emailEvent(WS, 'c1', 'email.opened', T0 - 40 * DAY, { machine: true }), T0);
   applyEvent(p, emailEvent(WS, 'c1', 'email.clicked', T0 - 10 * DAY, { machine: true }), T0);
@@ -43,8 +55,16 @@ const cases: Array<[string, unknown, boolean]> = [
   ['event human-only excludes machine opens', { event: 'email.opened', within: '60d', humanOnly: true, count: { gte: 2 } }, false],
   ['event human-only click (machine click only)', { event: 'email.clicked', humanOnly: true, count: { gte: 1 } }, false],
   ['custom event by name', { event: 'contact.custom', name: 'demo_requested', within: '7d', count: { gte: 1 } }, true],
-  ['custom event property filter', { event: 'contact.custom', name: 'demo_requested', where: [{ prop: 'seats', op: 'gte', value: 10 }], count: { gte: 1 } }, true],
-  ['custom event property filter miss', { event: 'contact.custom', name: 'demo_requested', where: [{ prop: 'product', op: 'eq', value: 'erp' }], count: { gte: 1 } }, false],
+  [
+    'custom event property filter',
+    { event: 'contact.custom', name: 'demo_requested', where: [{ prop: 'seats', op: 'gte', value: 10 }], count: { gte: 1 } },
+    true,
+  ],
+  [
+    'custom event property filter miss',
+    { event: 'contact.custom', name: 'demo_requested', where: [{ prop: 'product', op: 'eq', value: 'erp' }], count: { gte: 1 } },
+    false,
+  ],
   ['last occurrence within', { last: 'email.opened', within: '90d' }, true],
   ['no open in 1 day', { not: { last: 'email.opened', within: '1d' } }, true],
   ['last purchase before', { last: 'contact.purchase', before: '2026-01-01' }, false],
@@ -58,7 +78,16 @@ const cases: Array<[string, unknown, boolean]> = [
   ['top 20% by value', { top: 'purchase.amount', percent: 20 }, true],
   ['bucket 0..99 always', { bucket: { gte: 0, lt: 100 } }, true],
   ['bucket none', { bucket: { lt: 0 } }, false],
-  ['nesting all/any/not', { all: [{ attr: 'country', op: 'eq', value: 'DE' }, { any: [{ attr: 'age', op: 'lt', value: 18 }, { not: { field: 'status', op: 'eq', value: 'bounced' } }] }] }, true],
+  [
+    'nesting all/any/not',
+    {
+      all: [
+        { attr: 'country', op: 'eq', value: 'DE' },
+        { any: [{ attr: 'age', op: 'lt', value: 18 }, { not: { field: 'status', op: 'eq', value: 'bounced' } }] },
+      ],
+    },
+    true,
+  ],
 ];
 
 describe('rule evaluation, one case per rule type', () => {
@@ -123,7 +152,16 @@ describe('built-in models on a scripted history', () => {
 
 describe('rule validation reports the path of the bad node', () => {
   const bad: Array<[string, unknown, string]> = [
-    ['bad comparison value', { all: [{ attr: 'a', op: 'eq', value: 1 }, { event: 'email.opened', within: '30d', count: { gte: 'x' } }] }, 'all.1.count.gte'],
+    [
+      'bad comparison value',
+      {
+        all: [
+          { attr: 'a', op: 'eq', value: 1 },
+          { event: 'email.opened', within: '30d', count: { gte: 'x' } },
+        ],
+      },
+      'all.1.count.gte',
+    ],
     ['unknown operator', { attr: 'a', op: 'like', value: 1 }, 'op'],
     ['bad window', { event: 'email.opened', within: '30 days', count: { gte: 1 } }, 'within'],
     ['no kind', { any: [{ foo: 1 }] }, 'any.0'],

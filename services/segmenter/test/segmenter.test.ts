@@ -13,7 +13,12 @@ import { DAY, emailEvent, snapshot, T0 } from './fixtures';
 const logger = createLogger({ service: 'segmenter-test', level: 'warn' });
 const WS = uniqueName('ws_seg');
 const WS2 = uniqueName('ws_other');
-const clock = { t: T0, now() { return this.t; } };
+const clock = {
+  t: T0,
+  now() {
+    return this.t;
+  },
+};
 const TOPICS = [Topics.contacts, Topics.emailEvents, Topics.contactEvents];
 
 let kafka: Kafka;
@@ -26,7 +31,17 @@ let key2: string;
 
 async function boot(db: string, group: string): Promise<Segmenter> {
   const conn = await connectMongo({ uri: stack.mongoUri, dbName: db, logger });
-  const s = await buildSegmenter({ conn, kafka, publisher, logger, metrics: createMetrics('segmenter'), clock, consumerGroup: group, sweepIntervalMs: 200, startOffsets });
+  const s = await buildSegmenter({
+    conn,
+    kafka,
+    publisher,
+    logger,
+    metrics: createMetrics('segmenter'),
+    clock,
+    consumerGroup: group,
+    sweepIntervalMs: 200,
+    startOffsets,
+  });
   await ensureIndexes(conn);
   await s.start();
   opened.push({ conn, seg: s });
@@ -35,8 +50,16 @@ async function boot(db: string, group: string): Promise<Segmenter> {
 
 const api = (s: Segmenter = seg, k = key) => ({
   get: (p: string) => request(s.app).get(p).set('Authorization', `Bearer ${k}`),
-  post: (p: string, body: unknown) => request(s.app).post(p).set('Authorization', `Bearer ${k}`).send(body as object),
-  patch: (p: string, body: unknown) => request(s.app).patch(p).set('Authorization', `Bearer ${k}`).send(body as object),
+  post: (p: string, body: unknown) =>
+    request(s.app)
+      .post(p)
+      .set('Authorization', `Bearer ${k}`)
+      .send(body as object),
+  patch: (p: string, body: unknown) =>
+    request(s.app)
+      .patch(p)
+      .set('Authorization', `Bearer ${k}`)
+      .send(body as object),
 });
 
 async function segmentsOf(cid: string, s: Segmenter = seg): Promise<string[]> {
@@ -46,10 +69,13 @@ async function segmentsOf(cid: string, s: Segmenter = seg): Promise<string[]> {
 }
 
 async function waitJob(jobId: string, s: Segmenter = seg) {
-  return waitFor(async () => {
-    const r = await api(s).get(`/recompute/${jobId}`);
-    return r.body.status === 'done' ? r.body : undefined;
-  }, { what: `job ${jobId}` });
+  return waitFor(
+    async () => {
+      const r = await api(s).get(`/recompute/${jobId}`);
+      return r.body.status === 'done' ? r.body : undefined;
+    },
+    { what: `job ${jobId}` },
+  );
 }
 
 async function fromTemplate(template: string): Promise<string> {
@@ -67,15 +93,21 @@ beforeAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
   startOffsets = {};
-  for (const t of TOPICS) startOffsets[t.name] = (await admin.fetchTopicOffsets(t.name)).map((o) => ({ partition: o.partition, offset: o.high }));
+  for (const t of TOPICS)
+    startOffsets[t.name] = (await admin.fetchTopicOffsets(t.name)).map((o) => ({ partition: o.partition, offset: o.high }));
   await admin.disconnect();
   seg = await boot(uniqueName('payam_test_segmenter'), uniqueName('segmenter-test'));
   const k1 = issueApiKey({ workspaceId: WS, name: 'test' });
   const k2 = issueApiKey({ workspaceId: WS2, name: 'other' });
   key = k1.token;
   key2 = k2.token;
-  await publisher.publish(Topics.apiKeys, [k1, k2].map((k) => ({ key: k.record.keyId, value: k.record })));
-  await waitFor(async () => (await api().get('/segments')).status === 200 && (await api(seg, key2).get('/segments')).status === 200, { what: 'api keys projected' });
+  await publisher.publish(
+    Topics.apiKeys,
+    [k1, k2].map((k) => ({ key: k.record.keyId, value: k.record })),
+  );
+  await waitFor(async () => (await api().get('/segments')).status === 200 && (await api(seg, key2).get('/segments')).status === 200, {
+    what: 'api keys projected',
+  });
 });
 
 afterAll(async () => {
@@ -88,10 +120,23 @@ afterAll(async () => {
 });
 
 test('bad rules and bad events get 400 with the path of the bad node', async () => {
-  const rule = await api().post('/segments', { name: 'x', rule: { all: [{ attr: 'a', op: 'eq', value: 1 }, { event: 'email.opened', within: '30d', count: { gte: 'one' } }] } });
+  const rule = await api().post('/segments', {
+    name: 'x',
+    rule: {
+      all: [
+        { attr: 'a', op: 'eq', value: 1 },
+        { event: 'email.opened', within: '30d', count: { gte: 'one' } },
+      ],
+    },
+  });
   expect(rule.status).toBe(400);
   expect(rule.body.error.details.map((d: { path: string }) => d.path)).toContain('body.rule.all.1.count.gte');
-  const ev = await api().post('/events', { events: [{ type: 'contact.signup', contactId: 'c1' }, { type: 'contact.purchase', contactId: 'c1', amount: -5, currency: 'EUR' }] });
+  const ev = await api().post('/events', {
+    events: [
+      { type: 'contact.signup', contactId: 'c1' },
+      { type: 'contact.purchase', contactId: 'c1', amount: -5, currency: 'EUR' },
+    ],
+  });
   expect(ev.status).toBe(400);
   expect(ev.body.error.details.map((d: { path: string }) => d.path)).toContain('body.events.1.amount');
   const tooMany = await api().post('/events', { events: Array.from({ length: 1001 }, () => ({ type: 'contact.signup', contactId: 'c' })) });
@@ -127,17 +172,33 @@ test('built-in models on a scripted history: a purchase moves a lead to customer
   de = (await api().post('/segments', { name: 'DE', rule: { attr: 'country', op: 'eq', value: 'DE' } })).body.id as string;
 
   // An event before the contact exists is kept and applied when the snapshot arrives.
-  expect((await api().post('/events', { type: 'contact.signup', contactId: 'alice', occurredAt: new Date(clock.t).toISOString() })).status).toBe(202);
+  expect(
+    (await api().post('/events', { type: 'contact.signup', contactId: 'alice', occurredAt: new Date(clock.t).toISOString() })).status,
+  ).toBe(202);
   await publisher.publish(Topics.contacts, [{ key: 'alice', value: snapshot(WS, 'alice', clock.t, { attributes: { country: 'DE' } }) }]);
-  await waitFor(async () => JSON.stringify(await segmentsOf('alice')) === JSON.stringify([de, lead].sort()), { what: 'alice is a lead in DE' });
+  await waitFor(async () => JSON.stringify(await segmentsOf('alice')) === JSON.stringify([de, lead].sort()), {
+    what: 'alice is a lead in DE',
+  });
 
-  const buy = await api().post('/events', { type: 'contact.purchase', contactId: 'alice', amount: 300, currency: 'EUR', idempotencyKey: 'order-1' });
+  const buy = await api().post('/events', {
+    type: 'contact.purchase',
+    contactId: 'alice',
+    amount: 300,
+    currency: 'EUR',
+    idempotencyKey: 'order-1',
+  });
   expect(buy.status).toBe(202);
   await waitFor(async () => (await segmentsOf('alice')).includes(customer), { what: 'alice becomes a customer' });
   expect(await segmentsOf('alice')).not.toContain(lead);
   expect(await segmentsOf('alice')).not.toContain(silver);
   // The same idempotency key again: the same envelope id, nothing counted twice.
-  const again = await api().post('/events', { type: 'contact.purchase', contactId: 'alice', amount: 300, currency: 'EUR', idempotencyKey: 'order-1' });
+  const again = await api().post('/events', {
+    type: 'contact.purchase',
+    contactId: 'alice',
+    amount: 300,
+    currency: 'EUR',
+    idempotencyKey: 'order-1',
+  });
   expect(again.body.ids).toEqual(buy.body.ids);
   await api().post('/events', { type: 'contact.purchase', contactId: 'alice', amount: 250, currency: 'EUR', idempotencyKey: 'order-2' });
   await waitFor(async () => (await segmentsOf('alice')).includes(silver), { what: 'spend crosses the silver line' });
@@ -147,7 +208,6 @@ test('built-in models on a scripted history: a purchase moves a lead to customer
 }, 150_000);
 
 test('windows crossing over time: engaged ends after 30 days, 91 quiet days make a contact dormant', async () => {
-
   await publisher.publish(Topics.emailEvents, [{ key: 'alice', value: emailEvent(WS, 'alice', 'email.opened', clock.t) }]);
   await waitFor(async () => (await segmentsOf('alice')).includes(engaged), { what: 'an open makes alice engaged' });
 
@@ -158,10 +218,20 @@ test('windows crossing over time: engaged ends after 30 days, 91 quiet days make
   clock.t += 60 * DAY;
   await waitFor(async () => (await segmentsOf('alice')).includes(dormant), { what: 'dormant on day 91' });
 
-  const published = await readTopic(Topics.segmentMembership.name, (r) => (r.value as { workspaceId?: string } | null)?.workspaceId === WS && (r.value as { contactId: string }).contactId === 'alice');
+  const published = await readTopic(
+    Topics.segmentMembership.name,
+    (r) => (r.value as { workspaceId?: string } | null)?.workspaceId === WS && (r.value as { contactId: string }).contactId === 'alice',
+  );
   const kinds = published.map((r) => `${(r.value as { type: string }).type}:${(r.value as { segmentId: string }).segmentId}`);
-  expect(kinds).toEqual(expect.arrayContaining([`segment.entered:${lead}`, `segment.exited:${lead}`, `segment.entered:${customer}`, `segment.entered:${dormant}`, `segment.exited:${engaged}`]));
-
+  expect(kinds).toEqual(
+    expect.arrayContaining([
+      `segment.entered:${lead}`,
+      `segment.exited:${lead}`,
+      `segment.entered:${customer}`,
+      `segment.entered:${dormant}`,
+      `segment.exited:${engaged}`,
+    ]),
+  );
 }, 150_000);
 
 test('members, preview, full recompute agrees, replay after restart, tombstone', async () => {
@@ -181,7 +251,10 @@ test('members, preview, full recompute agrees, replay after restart, tombstone',
 
   // Replay of the topics after a restart (fresh database, new group) gives the same memberships.
   const replayed = await boot(uniqueName('payam_test_segmenter_replay'), uniqueName('segmenter-test-replay'));
-  await waitFor(async () => (await api(replayed).get('/segments')).status === 200, { what: 'keys projected after restart', timeoutMs: 60_000 });
+  await waitFor(async () => (await api(replayed).get('/segments')).status === 200, {
+    what: 'keys projected after restart',
+    timeoutMs: 60_000,
+  });
   // Same definitions under the same ids are needed for equal answers: copy them over.
   const defs = await opened[0]!.conn.collection('segments').find({ workspaceId: WS }).toArray();
   await opened[1]!.conn.collection('segments').deleteMany({});
@@ -211,6 +284,9 @@ test('editing a rule bumps the version and recomputes', async () => {
   expect(edited.body.version).toBe(2);
   await waitJob(edited.body.recomputeJobId);
   expect(await segmentsOf('bob')).toContain(s.body.id);
-  const ev = await readTopic(Topics.segmentMembership.name, (r) => (r.value as { contactId?: string; segmentId?: string } | null)?.segmentId === s.body.id);
+  const ev = await readTopic(
+    Topics.segmentMembership.name,
+    (r) => (r.value as { contactId?: string; segmentId?: string } | null)?.segmentId === s.body.id,
+  );
   expect(ev.map((r) => (r.value as { segmentVersion: number }).segmentVersion)).toEqual([2]);
 });

@@ -5,11 +5,17 @@ import { createLogger } from '@payam/observability';
 import { loadSegmenterConfig } from '../config';
 import { systemClock } from '../evaluation/processor';
 import { createRecomputeJob, jobModel, runRecompute } from '../evaluation/recompute';
-import { profileModel } from '../profiles/store';
+import { profileModel, ProfileStore } from '../profiles/store';
 import { segmentModel } from '../segments/segment';
 import { workspaceModel } from '../segments/settings';
 
-/** npm run -w @payam/segmenter recompute -- --workspace ws_x [--segment seg_a --segment seg_b] */
+/**
+ * npm run -w @payam/segmenter recompute -- --workspace ws_x [--segment seg_a --segment seg_b]
+ *
+ * For a stopped segmenter (a migration, a repair). A running one does the same through
+ * POST /recompute; run beside it, this process would be a second writer of the same
+ * profiles, which the store's one-writer design (profiles/store.ts) does not allow.
+ */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { workspace: { type: 'string' }, segment: { type: 'string', multiple: true } } });
   if (!values.workspace) {
@@ -22,8 +28,10 @@ async function main(): Promise<void> {
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-recompute`, logger });
   const publisher = new EventPublisher(kafka, logger);
   await publisher.connect();
+  const profiles = profileModel(conn);
   const deps = {
-    profiles: profileModel(conn),
+    profiles,
+    store: new ProfileStore(profiles),
     segments: segmentModel(conn),
     workspaces: workspaceModel(conn),
     jobs: jobModel(conn),
@@ -35,9 +43,12 @@ async function main(): Promise<void> {
   const started = Date.now();
   const done = await runRecompute(deps, job, {
     batchSize: config.RECOMPUTE_BATCH,
-    onProgress: (processed, total) => console.error(`recompute ${job._id}: ${processed}/${total} contacts (${((Date.now() - started) / 1000).toFixed(1)} s)`),
+    onProgress: (processed, total) =>
+      console.error(`recompute ${job._id}: ${processed}/${total} contacts (${((Date.now() - started) / 1000).toFixed(1)} s)`),
   });
-  console.error(`recompute ${done.status}: ${done.processed} contacts, ${done.changes} membership changes in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.error(
+    `recompute ${done.status}: ${done.processed} contacts, ${done.changes} membership changes in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   await publisher.disconnect();
   await conn.close();
   process.exit(done.status === 'done' ? 0 : 1);

@@ -14,7 +14,13 @@ async function load(deps: EvalDeps, ws: string, cid: string) {
 export async function contactProfile(deps: EvalDeps, ws: string, cid: string) {
   const p = await load(deps, ws, cid);
   const v = (await loadViews(deps, [ws])).get(ws)!;
-  const ctx: EvalContext = { now: deps.clock.now(), settings: v.settings, topThresholds: v.topThresholds, segments: v.rules, segmentId: '' };
+  const ctx: EvalContext = {
+    now: deps.clock.now(),
+    settings: v.settings,
+    topThresholds: v.topThresholds,
+    segments: v.rules,
+    segmentId: '',
+  };
   const fig = (f: Parameters<typeof figureValue>[1]) => figureValue(p, f, ctx).value;
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   return {
@@ -31,9 +37,16 @@ export async function contactProfile(deps: EvalDeps, ws: string, cid: string) {
     counters: p.cnt,
     lastOccurrence: Object.fromEntries(Object.entries(p.lastAt).map(([k, t]) => [k, iso(t)])),
     dailyActivity: Object.fromEntries(
-      Object.entries(p.days).map(([k, b]) => [k, Object.fromEntries(Object.entries(b).map(([d, n]) => [new Date(Number(d) * 86_400_000).toISOString().slice(0, 10), n]))]),
+      Object.entries(p.days).map(([k, b]) => [
+        k,
+        Object.fromEntries(Object.entries(b).map(([d, n]) => [new Date(Number(d) * 86_400_000).toISOString().slice(0, 10), n])),
+      ]),
     ),
-    purchases: { count: p.purchases.count, total: p.purchases.total, last: p.purchases.last && { ...p.purchases.last, at: iso(p.purchases.last.at) } },
+    purchases: {
+      count: p.purchases.count,
+      total: p.purchases.total,
+      last: p.purchases.last && { ...p.purchases.last, at: iso(p.purchases.last.at) },
+    },
     loyalty: { points: fig('points'), tier: fig('tier') },
     rfm: { r: fig('rfm.r'), f: fig('rfm.f'), m: fig('rfm.m') },
     lifecycleStage: p.known ? fig('lifecycle') : null,

@@ -36,7 +36,8 @@ export interface MembershipChange {
   at: number;
 }
 
-export type Selection = { kind: 'all' } | { kind: 'touching'; keys: readonly string[] } | { kind: 'due' } | { kind: 'ids'; ids: ReadonlySet<string> };
+export type Selection =
+  { kind: 'all' } | { kind: 'touching'; keys: readonly string[] } | { kind: 'due' } | { kind: 'ids'; ids: ReadonlySet<string> };
 
 /**
  * Re-evaluates the selected segments for one profile in place (p.seg) and returns the changes.
@@ -50,7 +51,15 @@ export function evaluateProfile(p: Profile, view: WorkspaceView, sel: Selection,
     const next: SegState = { m, n: n !== null && n > now ? n : null, c: old.c, v: version };
     if (m !== old.m) {
       next.c = old.c + 1;
-      changes.push({ workspaceId: p.ws, contactId: p.cid, segmentId: id, segmentVersion: version, type: m ? 'segment.entered' : 'segment.exited', counter: next.c, at: now });
+      changes.push({
+        workspaceId: p.ws,
+        contactId: p.cid,
+        segmentId: id,
+        segmentVersion: version,
+        type: m ? 'segment.entered' : 'segment.exited',
+        counter: next.c,
+        at: now,
+      });
     }
     // Keep the state once a change happened: its counter keeps later event ids unique.
     if (next.m || next.n !== null || next.c > 0) p.seg[id] = next;
@@ -84,7 +93,11 @@ export function evaluateProfile(p: Profile, view: WorkspaceView, sel: Selection,
 export function freshMemberships(p: Profile, view: WorkspaceView, now: number): string[] {
   if (!p.known) return [];
   return view.segments
-    .filter((seg) => evalRule(seg.rule, p, { now, settings: view.settings, topThresholds: view.topThresholds, segments: view.rules, segmentId: seg.id }).v)
+    .filter(
+      (seg) =>
+        evalRule(seg.rule, p, { now, settings: view.settings, topThresholds: view.topThresholds, segments: view.rules, segmentId: seg.id })
+          .v,
+    )
     .map((s) => s.id)
     .sort();
 }

@@ -75,7 +75,11 @@ export interface TopicNames {
   contactEvents: TopicSpec;
 }
 
-export const DEFAULT_TOPICS: TopicNames = { contacts: Topics.contacts, emailEvents: Topics.emailEvents, contactEvents: Topics.contactEvents };
+export const DEFAULT_TOPICS: TopicNames = {
+  contacts: Topics.contacts,
+  emailEvents: Topics.emailEvents,
+  contactEvents: Topics.contactEvents,
+};
 
 export function incrementalSubscriptions(deps: EvalDeps, topics: TopicNames, opts: IncrementalOptions = {}): Subscription[] {
   const events = (records: Array<Delivered<ProfileEvent>>) =>

@@ -2,7 +2,7 @@ import { deterministicEventId, Topics, type SegmentMembershipChanged } from '@pa
 import type { EventPublisher } from '@payam/kafka';
 import type { Logger } from '@payam/observability';
 import { profileId, type Profile } from '../profiles/profile';
-import { deleteProfile, loadProfiles, saveProfiles, type ProfileModel } from '../profiles/store';
+import type { ProfileModel, ProfileStore } from '../profiles/store';
 import { loadLiveSegments, type SegmentModel } from '../segments/segment';
 import { loadWorkspaceStates, type WorkspaceModel } from '../segments/settings';
 import { workspaceView, type MembershipChange, type WorkspaceView } from './engine';
@@ -14,7 +14,9 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 export interface EvalDeps {
+  /** For queries (sweep, listings); reads and writes of profiles go through `store`. */
   profiles: ProfileModel;
+  store: ProfileStore;
   segments: SegmentModel;
   workspaces: WorkspaceModel;
   publisher: EventPublisher;
@@ -47,8 +49,14 @@ export async function publishChanges(deps: EvalDeps, changes: MembershipChange[]
   deps.onChanges?.(changes);
 }
 
-export async function loadViews(deps: Pick<EvalDeps, 'segments' | 'workspaces'>, workspaceIds: string[]): Promise<Map<string, WorkspaceView>> {
-  const [segs, states] = await Promise.all([loadLiveSegments(deps.segments, workspaceIds), loadWorkspaceStates(deps.workspaces, workspaceIds)]);
+export async function loadViews(
+  deps: Pick<EvalDeps, 'segments' | 'workspaces'>,
+  workspaceIds: string[],
+): Promise<Map<string, WorkspaceView>> {
+  const [segs, states] = await Promise.all([
+    loadLiveSegments(deps.segments, workspaceIds),
+    loadWorkspaceStates(deps.workspaces, workspaceIds),
+  ]);
   const out = new Map<string, WorkspaceView>();
   for (const ws of workspaceIds) {
     const st = states.get(ws)!;
@@ -63,10 +71,11 @@ export type Outcome = { changes: MembershipChange[]; write: boolean } | { delete
 const MAX_ROUNDS = 8;
 
 /**
- * Load → mutate → publish membership changes (acks=all) → write profiles conditionally; redo
- * the profiles that lost a race. Changes are published before the write that records them:
- * a crash in between replays to the same deterministic ids, which consumers drop, whereas the
- * other order could lose a change for good.
+ * Holds the profiles (ProfileStore.withProfiles) → load → mutate → publish membership changes
+ * (acks=all) → write. Changes are published before the write that records them: a crash in
+ * between replays to the same deterministic ids, which consumers drop, whereas the other order
+ * could lose a change for good. A profile another process created meanwhile (its insert met an
+ * existing one) is re-read from the database and redone.
  */
 export async function updateProfiles(
   deps: EvalDeps,
@@ -74,24 +83,29 @@ export async function updateProfiles(
   mutate: (p: Profile, view: WorkspaceView, now: number) => Outcome,
   views?: Map<string, WorkspaceView>,
 ): Promise<void> {
-  let pending = keys;
-  for (let round = 0; pending.length > 0; round++) {
-    if (round >= MAX_ROUNDS) throw new Error(`profiles kept changing under us: ${pending.length} left`);
-    const [profiles, v] = await Promise.all([loadProfiles(deps.profiles, pending), views && round === 0 ? views : loadViews(deps, [...new Set(pending.map((k) => k.ws))])]);
-    const now = deps.clock.now();
-    const changes: MembershipChange[] = [];
-    const writes: Profile[] = [];
-    const deletes: Profile[] = [];
-    for (const p of profiles.values()) {
-      const out = mutate(p, v.get(p.ws)!, now);
-      changes.push(...out.changes);
-      if ('delete' in out) deletes.push(p);
-      else if (out.write) writes.push(p);
+  await deps.store.withProfiles(keys, async () => {
+    let pending = keys;
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= MAX_ROUNDS) throw new Error(`profiles kept changing under us: ${pending.length} left`);
+      const [profiles, v] = await Promise.all([
+        deps.store.load(pending, round > 0),
+        views && round === 0 ? views : loadViews(deps, [...new Set(pending.map((k) => k.ws))]),
+      ]);
+      const now = deps.clock.now();
+      const changes: MembershipChange[] = [];
+      const writes: Profile[] = [];
+      const deletes: Profile[] = [];
+      for (const p of profiles.values()) {
+        const out = mutate(p, v.get(p.ws)!, now);
+        changes.push(...out.changes);
+        if ('delete' in out) deletes.push(p);
+        else if (out.write) writes.push(p);
+      }
+      await publishChanges(deps, changes);
+      const conflicts = new Set(await deps.store.save(writes));
+      for (const p of deletes) await deps.store.delete(p);
+      if (conflicts.size > 0) deps.logger.debug({ conflicts: conflicts.size, round }, 'profiles created elsewhere meanwhile, redoing');
+      pending = pending.filter((k) => conflicts.has(profileId(k.ws, k.cid)));
     }
-    await publishChanges(deps, changes);
-    const conflicts = new Set(await saveProfiles(deps.profiles, writes));
-    for (const p of deletes) if (!(await deleteProfile(deps.profiles, p))) conflicts.add(profileId(p.ws, p.cid));
-    if (conflicts.size > 0) deps.logger.debug({ conflicts: conflicts.size, round }, 'profile write conflicts, redoing');
-    pending = pending.filter((k) => conflicts.has(profileId(k.ws, k.cid)));
-  }
+  });
 }

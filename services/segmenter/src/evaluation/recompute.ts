@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { profileId } from '../profiles/profile';
-import { fromDoc, saveProfiles, type ProfileDoc } from '../profiles/store';
+import { fromDoc, type ProfileDoc } from '../profiles/store';
 import type { Rule } from '../rules/schema';
 import { evaluateProfile, type Selection } from './engine';
 import { loadViews, publishChanges, updateProfiles, type EvalDeps } from './processor';
@@ -65,7 +65,12 @@ async function refreshTopThresholds(deps: EvalDeps, ws: string, rules: Rule[]): 
   for (const pct of percents) {
     if (buyers === 0) continue;
     const rank = Math.max(1, Math.ceil((buyers * pct) / 100));
-    const at = await deps.profiles.find({ ws, known: true, ptotal: { $gt: 0 } }, { ptotal: 1 }).sort({ ptotal: -1, _id: 1 }).skip(rank - 1).limit(1).lean<Array<{ ptotal: number }>>();
+    const at = await deps.profiles
+      .find({ ws, known: true, ptotal: { $gt: 0 } }, { ptotal: 1 })
+      .sort({ ptotal: -1, _id: 1 })
+      .skip(rank - 1)
+      .limit(1)
+      .lean<Array<{ ptotal: number }>>();
     if (at[0]) thresholds[String(pct)] = at[0].ptotal;
   }
   const now = new Date(deps.clock.now());
@@ -106,7 +111,11 @@ export async function runRecompute(deps: EvalDeps & { jobs: JobModel }, job: Job
   const batchSize = opts.batchSize ?? 1000;
   try {
     const first = (await loadViews(deps, [ws])).get(ws)!;
-    await refreshTopThresholds(deps, ws, first.segments.map((s) => s.rule));
+    await refreshTopThresholds(
+      deps,
+      ws,
+      first.segments.map((s) => s.rule),
+    );
     const view = (await loadViews(deps, [ws])).get(ws)!;
     const sel: Selection = job.segmentIds ? { kind: 'ids', ids: new Set(job.segmentIds) } : { kind: 'all' };
     const cursor = deps.profiles.find({ ws }).lean<ProfileDoc[]>().cursor({ batchSize });
@@ -116,24 +125,32 @@ export async function runRecompute(deps: EvalDeps & { jobs: JobModel }, job: Job
       const profiles = batch.map(fromDoc);
       batch = [];
       const dirty = [];
-      const changes = [];
       for (const p of profiles) {
         const before = JSON.stringify(p.seg);
         const c = evaluateProfile(p, view, sel, now);
-        changes.push(...c);
         if (c.length > 0 || JSON.stringify(p.seg) !== before) dirty.push(p);
       }
-      await publishChanges(deps, changes);
-      const conflicts = new Set(await saveProfiles(deps.profiles, dirty));
-      if (conflicts.size > 0) {
-        // Changed under us (an event, the sweep): redo those from a fresh read.
-        const keys = dirty.filter((p) => conflicts.has(profileId(p.ws, p.cid))).map((p) => ({ ws: p.ws, cid: p.cid }));
-        await updateProfiles(deps, keys, (p, v, at) => ({ changes: evaluateProfile(p, v, sel, at), write: true }));
-      }
+      // The evaluation above only finds who changes; the change itself is made under the
+      // profiles' lock from their current state (an event or the sweep may have moved them
+      // since the cursor read them), and published there.
+      let published = 0;
+      await updateProfiles(
+        deps,
+        dirty.map((p) => ({ ws: p.ws, cid: p.cid })),
+        (p, v, at) => {
+          const c = evaluateProfile(p, v, sel, at);
+          published += c.length;
+          return { changes: c, write: true };
+        },
+        new Map([[ws, view]]),
+      );
       job.processed += profiles.length;
-      job.changes += changes.length;
+      job.changes += published;
       opts.onProgress?.(job.processed, job.total);
-      await deps.jobs.updateOne({ _id: job._id }, { $set: { processed: job.processed, changes: job.changes, total: Math.max(job.total, job.processed) } });
+      await deps.jobs.updateOne(
+        { _id: job._id },
+        { $set: { processed: job.processed, changes: job.changes, total: Math.max(job.total, job.processed) } },
+      );
     };
     for await (const doc of cursor) {
       batch.push(doc);
@@ -148,6 +165,9 @@ export async function runRecompute(deps: EvalDeps & { jobs: JobModel }, job: Job
   }
   job.finishedAt = new Date(deps.clock.now());
   job.total = Math.max(job.total, job.processed);
-  await deps.jobs.updateOne({ _id: job._id }, { $set: { status: job.status, error: job.error, finishedAt: job.finishedAt, processed: job.processed, total: job.total } });
+  await deps.jobs.updateOne(
+    { _id: job._id },
+    { $set: { status: job.status, error: job.error, finishedAt: job.finishedAt, processed: job.processed, total: job.total } },
+  );
   return job;
 }

@@ -10,7 +10,10 @@ export async function sweepOnce(deps: EvalDeps, batchSize = 500, maxBatches = 20
   let total = 0;
   for (let i = 0; i < maxBatches; i++) {
     const now = deps.clock.now();
-    const due = await deps.profiles.find({ nextCheckAt: { $ne: null, $lte: now } }, { ws: 1, cid: 1 }).limit(batchSize).lean<Array<{ ws: string; cid: string }>>();
+    const due = await deps.profiles
+      .find({ nextCheckAt: { $ne: null, $lte: now } }, { ws: 1, cid: 1 })
+      .limit(batchSize)
+      .lean<Array<{ ws: string; cid: string }>>();
     if (due.length === 0) break;
     total += due.length;
     await updateProfiles(

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { ContactCustom, ContactPurchase, ContactSignup, deterministicEventId, randomEventId, Topics, type ContactEvent } from '@payam/contracts';
+import {
+  ContactCustom,
+  ContactPurchase,
+  ContactSignup,
+  deterministicEventId,
+  randomEventId,
+  Topics,
+  type ContactEvent,
+} from '@payam/contracts';
 import type { EventPublisher } from '@payam/kafka';
 import type { Clock } from '../evaluation/processor';
 
@@ -52,7 +60,12 @@ export function toEnvelope(workspaceId: string, e: IncomingEvent, now: number): 
 }
 
 /** Publishes and resolves once Kafka acknowledged every event (acks=all). */
-export async function ingestEvents(publisher: EventPublisher, clock: Clock, workspaceId: string, body: IngestBody): Promise<ContactEvent[]> {
+export async function ingestEvents(
+  publisher: EventPublisher,
+  clock: Clock,
+  workspaceId: string,
+  body: IngestBody,
+): Promise<ContactEvent[]> {
   const list = body;
   const now = clock.now();
   const envelopes = list.map((e) => toEnvelope(workspaceId, e, now));

@@ -84,7 +84,8 @@ export function applyEvent(p: Profile, e: ProfileEvent, now: number, origin?: Or
     s.count++;
     s.total = Math.round((s.total + e.amount) * 100) / 100;
     if (reachable) s.days[day] = Math.round(((s.days[day] ?? 0) + e.amount) * 100) / 100;
-    if (!s.last || t > s.last.at || (t === s.last.at && e.amount > s.last.amount)) s.last = { at: t, amount: e.amount, currency: e.currency, orderId: e.orderId };
+    if (!s.last || t > s.last.at || (t === s.last.at && e.amount > s.last.amount))
+      s.last = { at: t, amount: e.amount, currency: e.currency, orderId: e.orderId };
   } else if (e.type === 'contact.custom' && reachable) {
     p.custom.push({ id: e.id, n: e.name, t, p: e.properties });
     // Keep the newest (by time, then id): the same set of events always keeps the same entries.

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { Schema, type AnyBulkWriteOperation, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection, type Model } from 'mongoose';
 import { isDuplicateKeyError } from '@payam/mongo';
+import { KeyedLock } from './keyed-lock';
 import { emptyProfile, membersOf, nextCheckOf, profileId, type Profile } from './profile';
 
 /**
@@ -20,8 +20,6 @@ export interface ProfileDoc {
   memberOf: string[];
   /** Lifetime spend, for the "top N%" thresholds. */
   ptotal: number;
-  /** Token of the write that produced this revision: tells our write from a racing one. */
-  wt: string;
   body: string;
 }
 
@@ -37,7 +35,6 @@ const profileSchema = new Schema<ProfileDoc>(
     nextCheckAt: { type: Number, default: null },
     memberOf: { type: [String], default: [] },
     ptotal: { type: Number, default: 0 },
-    wt: { type: String, default: '' },
     body: { type: String, required: true },
   },
   { collection: 'profiles', versionKey: false, timestamps: false },
@@ -58,7 +55,7 @@ export function fromDoc(d: ProfileDoc): Profile {
   return { ...emptyProfile(d.ws, d.cid), ...body, ws: d.ws, cid: d.cid, known: d.known, rev: d.rev };
 }
 
-export function toDoc(p: Profile, rev: number, wt = ''): ProfileDoc {
+export function toDoc(p: Profile, rev: number): ProfileDoc {
   const { ws, cid, known, rev: _rev, ...body } = p;
   return {
     _id: profileId(ws, cid),
@@ -69,62 +66,155 @@ export function toDoc(p: Profile, rev: number, wt = ''): ProfileDoc {
     nextCheckAt: nextCheckOf(p),
     memberOf: membersOf(p),
     ptotal: p.purchases.total,
-    wt,
     body: JSON.stringify(body),
   };
 }
 
-/** Loads profiles by (workspace, contact); missing ones come back empty with rev 0. */
-export async function loadProfiles(model: ProfileModel, keys: Array<{ ws: string; cid: string }>): Promise<Map<string, Profile>> {
-  const ids = [...new Set(keys.map((k) => profileId(k.ws, k.cid)))];
-  const out = new Map<string, Profile>();
-  if (ids.length === 0) return out;
-  const docs = await model.find(ids.length === 1 ? { _id: ids[0] } : { _id: { $in: ids } }).lean<ProfileDoc[]>();
-  for (const d of docs) out.set(d._id, fromDoc(d));
-  for (const k of keys) {
-    const id = profileId(k.ws, k.cid);
-    if (!out.has(id)) out.set(id, emptyProfile(k.ws, k.cid));
-  }
-  return out;
+export interface ProfileStoreOptions {
+  /** Profiles kept in memory after a read or write (least recently used go first). */
+  cacheSize?: number;
+  /** Writes in flight at once (FerretDB's SQLite has one writer: more only queue there). */
+  writeConcurrency?: number;
 }
+
+/** Above this many cache misses one `$in` read (one collection pass) beats reads by _id. */
+const MISSES_FOR_ONE_PASS = 8;
 
 /**
- * Writes profiles, each conditional on the revision it was read at. Returns the ids that lost
- * a race (another writer got there first): the caller reloads and redoes those.
+ * Reads and writes profiles for the evaluation paths, with three properties they rely on:
+ *
+ * - One writer per profile: `withProfiles` serialises everything that touches a profile in
+ *   this process (the three input topics, the sweep, a recompute), and the consumer group
+ *   gives each contact's records to one process. So a write is a plain replace by _id with
+ *   no revision condition. FerretDB (the local MongoDB) can only use its _id lookup when the
+ *   filter is exactly {_id}; a {_id, rev} condition decodes the whole collection per write
+ *   (~130 ms at 5,000 profiles, linear), and is not atomic there anyway.
+ * - One command per write: FerretDB keeps every update of a multi-update command open until
+ *   the command ends, so a bulkWrite of a few hundred replaces exhausted its connection pool
+ *   and stalled the segmenter for minutes (measured: 100 replaces > 5 min). Inserts may batch.
+ * - A write-through cache: the profiles this process wrote or read last are served from
+ *   memory, so a busy contact costs one write per batch and no read. It stays right because
+ *   this process is the only writer of the profiles it handles; a profile created elsewhere
+ *   shows up as a duplicate insert, which the caller treats as a conflict and re-reads.
  */
-export async function saveProfiles(model: ProfileModel, profiles: Profile[]): Promise<string[]> {
-  if (profiles.length === 0) return [];
-  const wt = randomUUID();
-  const ops: AnyBulkWriteOperation<ProfileDoc>[] = profiles.map((p) => {
-    const doc = toDoc(p, p.rev + 1, wt);
-    return p.rev === 0 ? { insertOne: { document: doc } } : { replaceOne: { filter: { _id: doc._id, rev: p.rev }, replacement: doc } };
-  });
-  const conflicts = new Set<string>();
-  try {
-    const res = await model.bulkWrite(ops, { ordered: false });
-    if (res.matchedCount + res.insertedCount === profiles.length) {
-      for (const p of profiles) p.rev++;
-      return [];
+export class ProfileStore {
+  private readonly cache = new Map<string, ProfileDoc>();
+  private readonly lock = new KeyedLock();
+  private readonly cacheSize: number;
+  private readonly writeConcurrency: number;
+
+  constructor(
+    readonly model: ProfileModel,
+    opts: ProfileStoreOptions = {},
+  ) {
+    this.cacheSize = opts.cacheSize ?? 100_000;
+    this.writeConcurrency = Math.max(1, opts.writeConcurrency ?? 2);
+  }
+
+  /** Runs fn while holding these profiles (see the class comment). */
+  withProfiles<T>(keys: Array<{ ws: string; cid: string }>, fn: () => Promise<T>): Promise<T> {
+    return this.lock.run(
+      keys.map((k) => profileId(k.ws, k.cid)),
+      fn,
+    );
+  }
+
+  /** Loads profiles by (workspace, contact); missing ones come back empty with rev 0. `fresh` bypasses the cache. */
+  async load(keys: Array<{ ws: string; cid: string }>, fresh = false): Promise<Map<string, Profile>> {
+    const out = new Map<string, Profile>();
+    const missing: string[] = [];
+    for (const id of new Set(keys.map((k) => profileId(k.ws, k.cid)))) {
+      const hit = fresh ? undefined : this.cache.get(id);
+      if (hit) out.set(id, fromDoc(hit));
+      else missing.push(id);
     }
-  } catch (err) {
-    const writeErrors = (err as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }).writeErrors;
-    if (!isDuplicateKeyError(err) && !(writeErrors && writeErrors.every((w) => (w.code ?? w.err?.code) === 11000))) throw err;
+    if (missing.length > 0) {
+      const docs =
+        missing.length > MISSES_FOR_ONE_PASS
+          ? await this.model.find({ _id: { $in: missing } }).lean<ProfileDoc[]>()
+          : (await Promise.all(missing.map((id) => this.model.findOne({ _id: id }).lean<ProfileDoc>()))).filter(
+              (d): d is ProfileDoc => d !== null,
+            );
+      for (const d of docs) {
+        this.remember(d);
+        out.set(d._id, fromDoc(d));
+      }
+    }
+    for (const k of keys) {
+      const id = profileId(k.ws, k.cid);
+      if (!out.has(id)) out.set(id, emptyProfile(k.ws, k.cid));
+    }
+    return out;
   }
-  // Some writes missed: find out which by reading the revisions back.
-  const ids = profiles.map((p) => profileId(p.ws, p.cid));
-  const stored = await model.find({ _id: { $in: ids } }, { rev: 1, wt: 1 }).lean<Array<{ _id: string; rev: number; wt: string }>>();
-  const revs = new Map(stored.map((s) => [s._id, s]));
-  for (const p of profiles) {
+
+  /**
+   * Writes profiles (callers hold them with withProfiles). New ones are inserted together;
+   * an insert that meets an existing profile (created by another process) is returned as a
+   * conflict for the caller to re-read and redo. Existing ones are replaced one by one.
+   */
+  async save(profiles: Profile[]): Promise<string[]> {
+    const fresh = profiles.filter((p) => p.rev === 0);
+    const known = profiles.filter((p) => p.rev > 0);
+    const conflicts: string[] = [];
+    if (fresh.length > 0) {
+      const docs = fresh.map((p) => toDoc(p, 1));
+      const lost = await insertAll(this.model, docs);
+      fresh.forEach((p, i) => {
+        if (lost.has(i)) {
+          conflicts.push(docs[i]!._id);
+          this.cache.delete(docs[i]!._id);
+        } else {
+          p.rev = 1;
+          this.remember(docs[i]!);
+        }
+      });
+    }
+    await inParallel(known, this.writeConcurrency, async (p) => {
+      const doc = toDoc(p, p.rev + 1);
+      try {
+        await this.model.replaceOne({ _id: doc._id }, doc);
+      } catch (err) {
+        this.cache.delete(doc._id);
+        throw err;
+      }
+      p.rev++;
+      this.remember(doc);
+    });
+    return conflicts;
+  }
+
+  async delete(p: Profile): Promise<void> {
     const id = profileId(p.ws, p.cid);
-    const s = revs.get(id);
-    if (s && s.rev === p.rev + 1 && s.wt === wt) p.rev++;
-    else conflicts.add(id);
+    this.cache.delete(id);
+    if (p.rev > 0) await this.model.deleteOne({ _id: id });
   }
-  return [...conflicts];
+
+  private remember(d: ProfileDoc): void {
+    this.cache.delete(d._id);
+    this.cache.set(d._id, d);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+  }
 }
 
-export async function deleteProfile(model: ProfileModel, p: Profile): Promise<boolean> {
-  if (p.rev === 0) return true;
-  const res = await model.deleteOne({ _id: profileId(p.ws, p.cid), rev: p.rev });
-  return res.deletedCount === 1;
+/** insertMany, unordered; returns the indexes that already existed (duplicate _id). */
+async function insertAll(model: ProfileModel, docs: ProfileDoc[]): Promise<Set<number>> {
+  try {
+    await model.collection.insertMany(docs as never[], { ordered: false });
+    return new Set();
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: Array<{ index: number; code?: number; err?: { code?: number } }> }).writeErrors;
+    if (!writeErrors || !writeErrors.every((w) => (w.code ?? w.err?.code) === 11000)) {
+      if (isDuplicateKeyError(err) && docs.length === 1) return new Set([0]);
+      throw err;
+    }
+    return new Set(writeErrors.map((w) => w.index));
+  }
+}
+
+async function inParallel<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
 }

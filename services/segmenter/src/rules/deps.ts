@@ -10,18 +10,40 @@ import { figureRules, type ModelSettings } from './figures';
 export const SNAPSHOT = 'snapshot';
 export const ANY = '*';
 
-function figureDeps(figure: string, settings: ModelSettings, segments: ReadonlyMap<string, Rule>, out: Set<string>, seen: Set<string>): void {
+function figureDeps(
+  figure: string,
+  settings: ModelSettings,
+  segments: ReadonlyMap<string, Rule>,
+  out: Set<string>,
+  seen: Set<string>,
+): void {
   if (figure === 'points' || figure.startsWith('purchases.')) {
     out.add('contact.purchase');
     return;
   }
   const rules = figureRules(settings);
   const lists =
-    figure === 'lifecycle' ? [rules.lifecycle] : figure === 'tier' ? [rules.tier] : figure === 'rfm.r' ? [rules.r] : figure === 'rfm.f' ? [rules.f] : figure === 'rfm.m' ? [rules.m] : [rules.r, rules.f, rules.m];
+    figure === 'lifecycle'
+      ? [rules.lifecycle]
+      : figure === 'tier'
+        ? [rules.tier]
+        : figure === 'rfm.r'
+          ? [rules.r]
+          : figure === 'rfm.f'
+            ? [rules.f]
+            : figure === 'rfm.m'
+              ? [rules.m]
+              : [rules.r, rules.f, rules.m];
   for (const list of lists) for (const item of list) if (item.rule) ruleDeps(item.rule, settings, segments, out, seen);
 }
 
-export function ruleDeps(rule: Rule, settings: ModelSettings, segments: ReadonlyMap<string, Rule>, out = new Set<string>(), seen = new Set<string>()): Set<string> {
+export function ruleDeps(
+  rule: Rule,
+  settings: ModelSettings,
+  segments: ReadonlyMap<string, Rule>,
+  out = new Set<string>(),
+  seen = new Set<string>(),
+): Set<string> {
   if ('all' in rule) rule.all.forEach((r) => ruleDeps(r, settings, segments, out, seen));
   else if ('any' in rule) rule.any.forEach((r) => ruleDeps(r, settings, segments, out, seen));
   else if ('not' in rule) ruleDeps(rule.not, settings, segments, out, seen);

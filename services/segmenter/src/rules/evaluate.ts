@@ -77,11 +77,17 @@ export function testValue(actual: unknown, c: ValueCondition, now: number): Outc
     case 'exists':
       return { v: !missing === c.value, n: null };
     case 'eq':
-      return { v: !missing ? (Array.isArray(actual) ? actual.some((a) => looseEq(a, c.value)) : looseEq(actual, c.value)) : c.value === null, n: null };
+      return {
+        v: !missing ? (Array.isArray(actual) ? actual.some((a) => looseEq(a, c.value)) : looseEq(actual, c.value)) : c.value === null,
+        n: null,
+      };
     case 'neq':
       return { v: !testValue(actual, { op: 'eq', value: c.value }, now).v, n: null };
     case 'in':
-      return { v: !missing && c.value.some((x) => (Array.isArray(actual) ? actual.some((a) => looseEq(a, x)) : looseEq(actual, x))), n: null };
+      return {
+        v: !missing && c.value.some((x) => (Array.isArray(actual) ? actual.some((a) => looseEq(a, x)) : looseEq(actual, x))),
+        n: null,
+      };
     case 'contains':
       if (Array.isArray(actual)) return { v: actual.some((a) => looseEq(a, c.value)), n: null };
       return { v: typeof actual === 'string' && c.value !== null && actual.toLowerCase().includes(String(c.value).toLowerCase()), n: null };
@@ -160,7 +166,12 @@ function matchesProps(props: Record<string, unknown>, where: PropFilter[], now: 
   return where.every((f) => testValue(getPath(props, f.prop), f, now).v);
 }
 
-function figure<T>(p: Profile, list: Array<{ value: T; rule: Rule | null }>, ctx: EvalContext, depth: number): { value: T; n: number | null } {
+function figure<T>(
+  p: Profile,
+  list: Array<{ value: T; rule: Rule | null }>,
+  ctx: EvalContext,
+  depth: number,
+): { value: T; n: number | null } {
   let n: number | null = null;
   for (const item of list) {
     if (item.rule === null) return { value: item.value, n };

@@ -90,16 +90,32 @@ export function figureRules(s: ModelSettings): FigureRules {
   const active: Rule = { last: 'contact.purchase', within: L.customerActiveDays * DAY_MS };
   const customAny = (names: string[], within?: number): Rule[] =>
     names.map((name) => ({ event: 'contact.custom', name, count: { gte: 1 }, ...(within ? { within } : {}) }) as Rule);
-  const metric: Rule = s.loyalty.by === 'spend' ? { sum: 'purchase.amount', value: { gte: 0 } } : { profile: 'points', op: 'gte', value: 0 };
-  const atLeast = (v: number): Rule => ('sum' in metric ? { sum: 'purchase.amount', value: { gte: v } } : { profile: 'points', op: 'gte', value: v });
+  const metric: Rule =
+    s.loyalty.by === 'spend' ? { sum: 'purchase.amount', value: { gte: 0 } } : { profile: 'points', op: 'gte', value: 0 };
+  const atLeast = (v: number): Rule =>
+    'sum' in metric ? { sum: 'purchase.amount', value: { gte: v } } : { profile: 'points', op: 'gte', value: v };
   const rules: FigureRules = {
     lifecycle: [
-      { value: 'evangelist', rule: { all: [active, { any: [{ event: 'contact.purchase', count: { gte: L.evangelistMinPurchases } }, ...customAny(L.evangelistEvents)] }] } },
+      {
+        value: 'evangelist',
+        rule: {
+          all: [
+            active,
+            { any: [{ event: 'contact.purchase', count: { gte: L.evangelistMinPurchases } }, ...customAny(L.evangelistEvents)] },
+          ],
+        },
+      },
       { value: 'customer', rule: active },
       { value: 'former_customer_high', rule: { all: [bought, { sum: 'purchase.amount', value: { gte: L.formerHighValue } }] } },
       { value: 'former_customer_low', rule: bought },
-      { value: 'opportunity', rule: L.opportunityEvents.length ? { any: customAny(L.opportunityEvents, L.opportunityDays) } : { not: bought } },
-      { value: 'qualified_lead', rule: { event: 'email.clicked', humanOnly: true, within: L.qualifiedDays, count: { gte: L.qualifiedClicks } } },
+      {
+        value: 'opportunity',
+        rule: L.opportunityEvents.length ? { any: customAny(L.opportunityEvents, L.opportunityDays) } : { not: bought },
+      },
+      {
+        value: 'qualified_lead',
+        rule: { event: 'email.clicked', humanOnly: true, within: L.qualifiedDays, count: { gte: L.qualifiedClicks } },
+      },
       {
         value: 'lead',
         rule: {
@@ -122,8 +138,14 @@ export function figureRules(s: ModelSettings): FigureRules {
       ...s.rfm.recencyDays.map((d, i) => ({ value: 5 - i, rule: { last: 'contact.purchase', within: d * DAY_MS } as Rule })),
       { value: 1, rule: null },
     ],
-    f: [...[...s.rfm.frequency].reverse().map((t, i) => ({ value: 5 - i, rule: { event: 'contact.purchase', count: { gte: t } } as Rule })), { value: 1, rule: null }],
-    m: [...[...s.rfm.monetary].reverse().map((t, i) => ({ value: 5 - i, rule: { sum: 'purchase.amount', value: { gte: t } } as Rule })), { value: 1, rule: null }],
+    f: [
+      ...[...s.rfm.frequency].reverse().map((t, i) => ({ value: 5 - i, rule: { event: 'contact.purchase', count: { gte: t } } as Rule })),
+      { value: 1, rule: null },
+    ],
+    m: [
+      ...[...s.rfm.monetary].reverse().map((t, i) => ({ value: 5 - i, rule: { sum: 'purchase.amount', value: { gte: t } } as Rule })),
+      { value: 1, rule: null },
+    ],
   };
   cache.set(s, rules);
   return rules;

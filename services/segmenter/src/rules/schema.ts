@@ -61,7 +61,11 @@ export const ValueCondition = z.discriminatedUnion('op', [
   z.strictObject({ op: z.enum(['within_last', 'older_than']), value: Duration }),
 ]);
 
-export const AttrPath = z.string().min(1).max(200).regex(/^[^$.][^$]*$/, 'expected an attribute name (dots for nested fields)');
+export const AttrPath = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^$.][^$]*$/, 'expected an attribute name (dots for nested fields)');
 export const FIELDS = ['email', 'status', 'listIds', 'createdAt', 'firstSeenAt', 'lastSeenAt'] as const;
 export const EVENT_TYPES = [
   'email.sent',
@@ -80,7 +84,17 @@ export const EVENT_TYPES = [
   'contact.custom',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
-export const FIGURES = ['lifecycle', 'tier', 'rfm.r', 'rfm.f', 'rfm.m', 'rfm.total', 'points', 'purchases.count', 'purchases.total'] as const;
+export const FIGURES = [
+  'lifecycle',
+  'tier',
+  'rfm.r',
+  'rfm.f',
+  'rfm.m',
+  'rfm.total',
+  'points',
+  'purchases.count',
+  'purchases.total',
+] as const;
 export type Figure = (typeof FIGURES)[number];
 
 /**
@@ -107,12 +121,16 @@ export const NodeSchemas = {
       count: Comparison,
     })
     .superRefine((n, ctx) => {
-      if (n.name !== undefined && n.event !== 'contact.custom') ctx.addIssue({ code: 'custom', path: ['name'], message: 'name applies to contact.custom only' });
-      if (n.where !== undefined && n.event !== 'contact.custom') ctx.addIssue({ code: 'custom', path: ['where'], message: 'where applies to contact.custom only' });
-      if (n.where !== undefined && n.name === undefined) ctx.addIssue({ code: 'custom', path: ['name'], message: 'where needs the custom event name' });
+      if (n.name !== undefined && n.event !== 'contact.custom')
+        ctx.addIssue({ code: 'custom', path: ['name'], message: 'name applies to contact.custom only' });
+      if (n.where !== undefined && n.event !== 'contact.custom')
+        ctx.addIssue({ code: 'custom', path: ['where'], message: 'where applies to contact.custom only' });
+      if (n.where !== undefined && n.name === undefined)
+        ctx.addIssue({ code: 'custom', path: ['name'], message: 'where needs the custom event name' });
       if (n.humanOnly && n.event !== 'email.opened' && n.event !== 'email.clicked')
         ctx.addIssue({ code: 'custom', path: ['humanOnly'], message: 'humanOnly applies to email.opened and email.clicked only' });
-      if (n.bounceType !== undefined && n.event !== 'email.bounced') ctx.addIssue({ code: 'custom', path: ['bounceType'], message: 'bounceType applies to email.bounced only' });
+      if (n.bounceType !== undefined && n.event !== 'email.bounced')
+        ctx.addIssue({ code: 'custom', path: ['bounceType'], message: 'bounceType applies to email.bounced only' });
     }),
   last: z
     .strictObject({
@@ -123,7 +141,10 @@ export const NodeSchemas = {
       before: IsoDate.optional(),
       after: IsoDate.optional(),
     })
-    .refine((n) => [n.within, n.before, n.after].filter((x) => x !== undefined).length === 1, 'expected exactly one of within, before, after'),
+    .refine(
+      (n) => [n.within, n.before, n.after].filter((x) => x !== undefined).length === 1,
+      'expected exactly one of within, before, after',
+    ),
   sum: z.strictObject({ sum: z.literal('purchase.amount'), within: WindowDays.optional(), value: Comparison }),
   top: z.strictObject({ top: z.literal('purchase.amount'), percent: z.number().int().min(1).max(99) }),
   bucket: z.strictObject({ bucket: Comparison, salt: z.string().min(1).max(100).optional() }),

@@ -13,7 +13,8 @@ interface Walk {
 }
 
 function addZodIssues(walk: Walk, base: Path, error: z.ZodError): void {
-  for (const issue of error.issues) walk.problems.push({ path: [...base, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: issue.message });
+  for (const issue of error.issues)
+    walk.problems.push({ path: [...base, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: issue.message });
 }
 
 function checkValueCondition(walk: Walk, path: Path, rest: Record<string, unknown>): unknown {
@@ -44,7 +45,10 @@ function checkNode(value: unknown, path: Path, depth: number, walk: Walk): Rule 
   if (kinds.length !== 1) {
     walk.problems.push({
       path,
-      message: kinds.length === 0 ? `expected a rule object with one of: ${NODE_KINDS.join(', ')}` : `expected exactly one rule kind, got ${kinds.join(', ')}`,
+      message:
+        kinds.length === 0
+          ? `expected a rule object with one of: ${NODE_KINDS.join(', ')}`
+          : `expected exactly one rule kind, got ${kinds.join(', ')}`,
     });
     return undefined;
   }

@@ -72,7 +72,10 @@ export async function loadLiveSegments(model: SegmentModel, workspaceIds: string
   const out = new Map<string, LiveSegment[]>(workspaceIds.map((w) => [w, []]));
   if (workspaceIds.length === 0) return out;
   const docs = await model
-    .find({ workspaceId: workspaceIds.length === 1 ? workspaceIds[0] : { $in: workspaceIds }, deleted: false }, { rule: 1, version: 1, workspaceId: 1 })
+    .find(
+      { workspaceId: workspaceIds.length === 1 ? workspaceIds[0] : { $in: workspaceIds }, deleted: false },
+      { rule: 1, version: 1, workspaceId: 1 },
+    )
     .lean();
   for (const d of docs) out.get(d.workspaceId)?.push(liveSegment(d));
   return out;

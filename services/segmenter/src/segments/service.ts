@@ -40,11 +40,16 @@ async function checkForSave(deps: ServiceDeps, ws: string, selfId: string, raw: 
   const checked = checkRule(raw, ['body', 'rule']);
   if (!checked.ok) throw new InvalidInputError(checked.problems);
   const others = await deps.segments.find({ workspaceId: ws, deleted: false }, { rule: 1, version: 1 }).lean<SegmentDoc[]>();
-  const graph = new Map<string, Set<string>>(others.filter((o) => o._id !== selfId).map((o) => [o._id, referencedSegments(liveSegment(o).rule)]));
+  const graph = new Map<string, Set<string>>(
+    others.filter((o) => o._id !== selfId).map((o) => [o._id, referencedSegments(liveSegment(o).rule)]),
+  );
   graph.set(selfId, referencedSegments(checked.rule));
   const problems = segmentRefPaths(raw, ['body', 'rule'])
     .filter((r) => !graph.has(r.id) || r.id === selfId)
-    .map((r) => ({ path: r.path.join('.'), message: r.id === selfId ? 'a segment cannot refer to itself' : `no segment ${r.id} in this workspace` }));
+    .map((r) => ({
+      path: r.path.join('.'),
+      message: r.id === selfId ? 'a segment cannot refer to itself' : `no segment ${r.id} in this workspace`,
+    }));
   if (problems.length > 0) throw new InvalidInputError(problems);
   // A cycle through selfId exists iff selfId is reachable from its own references.
   const seen = new Set<string>();
@@ -70,7 +75,7 @@ export async function startRecompute(deps: ServiceDeps, ws: string, segmentIds: 
 async function withDependents(deps: ServiceDeps, ws: string, ids: string[]): Promise<string[]> {
   const all = await deps.segments.find({ workspaceId: ws, deleted: false }, { rule: 1, version: 1 }).lean<SegmentDoc[]>();
   const out = new Set(ids);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const s of all) {
       if (out.has(s._id)) continue;
@@ -83,7 +88,11 @@ async function withDependents(deps: ServiceDeps, ws: string, ids: string[]): Pro
   return [...out];
 }
 
-export async function createSegment(deps: ServiceDeps, ws: string, input: { name: string; description?: string; rule: unknown; template?: string | null }) {
+export async function createSegment(
+  deps: ServiceDeps,
+  ws: string,
+  input: { name: string; description?: string; rule: unknown; template?: string | null },
+) {
   const id = `seg_${randomBytes(8).toString('hex')}`;
   await checkForSave(deps, ws, id, input.rule);
   const now = new Date(deps.clock.now());
@@ -110,7 +119,12 @@ export async function createFromTemplate(deps: ServiceDeps, ws: string, key: str
   return createSegment(deps, ws, { name: name ?? t.name, description: t.description, rule: t.rule, template: t.key });
 }
 
-export async function updateSegment(deps: ServiceDeps, ws: string, id: string, patch: { name?: string; description?: string; rule?: unknown }) {
+export async function updateSegment(
+  deps: ServiceDeps,
+  ws: string,
+  id: string,
+  patch: { name?: string; description?: string; rule?: unknown },
+) {
   const current = await getDoc(deps, ws, id);
   const ruleChanged = patch.rule !== undefined && JSON.stringify(patch.rule) !== JSON.stringify(current.rule);
   if (ruleChanged) await checkForSave(deps, ws, id, patch.rule);
@@ -119,7 +133,11 @@ export async function updateSegment(deps: ServiceDeps, ws: string, id: string, p
   if (patch.description !== undefined) set.description = patch.description;
   if (ruleChanged) set.rule = patch.rule;
   const updated = await deps.segments
-    .findOneAndUpdate({ _id: id, workspaceId: ws, version: current.version, deleted: false }, { $set: set, ...(ruleChanged ? { $inc: { version: 1 } } : {}) }, { new: true })
+    .findOneAndUpdate(
+      { _id: id, workspaceId: ws, version: current.version, deleted: false },
+      { $set: set, ...(ruleChanged ? { $inc: { version: 1 } } : {}) },
+      { new: true },
+    )
     .lean<SegmentDoc>();
   if (!updated) throw new ConflictError('segment changed meanwhile; retry', { segmentId: id });
   if (!ruleChanged) return view(updated);
@@ -149,7 +167,11 @@ export async function listMembers(deps: ServiceDeps, ws: string, id: string, cur
   await getDoc(deps, ws, id);
   const filter: Record<string, unknown> = { ws, memberOf: id };
   if (cursor) filter.cid = { $gt: cursor };
-  const docs = await deps.profiles.find(filter, { cid: 1 }).sort({ cid: 1 }).limit(limit + 1).lean<Array<{ cid: string }>>();
+  const docs = await deps.profiles
+    .find(filter, { cid: 1 })
+    .sort({ cid: 1 })
+    .limit(limit + 1)
+    .lean<Array<{ cid: string }>>();
   const page = docs.slice(0, limit).map((d) => d.cid);
   return { contactIds: page, nextCursor: docs.length > limit ? page[page.length - 1] : null };
 }
@@ -160,7 +182,8 @@ export async function previewRule(deps: ServiceDeps, ws: string, raw: unknown, s
   if (!checked.ok) throw new InvalidInputError(checked.problems);
   const wsView = (await loadViews(deps, [ws])).get(ws)!;
   const refs = segmentRefPaths(raw, ['body', 'rule']).filter((r) => !wsView.rules.has(r.id));
-  if (refs.length > 0) throw new InvalidInputError(refs.map((r) => ({ path: r.path.join('.'), message: `no segment ${r.id} in this workspace` })));
+  if (refs.length > 0)
+    throw new InvalidInputError(refs.map((r) => ({ path: r.path.join('.'), message: `no segment ${r.id} in this workspace` })));
   const now = deps.clock.now();
   let count = 0;
   let scanned = 0;
@@ -168,7 +191,13 @@ export async function previewRule(deps: ServiceDeps, ws: string, raw: unknown, s
   for await (const d of deps.profiles.find({ ws, known: true }).lean<ProfileDoc[]>().cursor({ batchSize: 1000 })) {
     scanned++;
     const p = fromDoc(d);
-    const o = evalRule(checked.rule, p, { now, settings: wsView.settings, topThresholds: wsView.topThresholds, segments: wsView.rules, segmentId: 'draft' });
+    const o = evalRule(checked.rule, p, {
+      now,
+      settings: wsView.settings,
+      topThresholds: wsView.topThresholds,
+      segments: wsView.rules,
+      segmentId: 'draft',
+    });
     if (!o.v) continue;
     count++;
     if (sample.length < sampleSize) sample.push(p.cid);

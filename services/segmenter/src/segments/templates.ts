@@ -33,13 +33,29 @@ export const TEMPLATES: Template[] = [
     key: 'rfm.champions',
     name: 'RFM: champions',
     description: 'R, F and M each 4 or 5.',
-    rule: { all: [{ profile: 'rfm.r', op: 'gte', value: 4 }, { profile: 'rfm.f', op: 'gte', value: 4 }, { profile: 'rfm.m', op: 'gte', value: 4 }] },
+    rule: {
+      all: [
+        { profile: 'rfm.r', op: 'gte', value: 4 },
+        { profile: 'rfm.f', op: 'gte', value: 4 },
+        { profile: 'rfm.m', op: 'gte', value: 4 },
+      ],
+    },
   },
   {
     key: 'rfm.at_risk',
     name: 'RFM: at risk',
     description: 'Bought often or for much (F or M 4+), but not recently (R 2 or less).',
-    rule: { all: [{ profile: 'rfm.r', op: 'lte', value: 2 }, { any: [{ profile: 'rfm.f', op: 'gte', value: 4 }, { profile: 'rfm.m', op: 'gte', value: 4 }] }] },
+    rule: {
+      all: [
+        { profile: 'rfm.r', op: 'lte', value: 2 },
+        {
+          any: [
+            { profile: 'rfm.f', op: 'gte', value: 4 },
+            { profile: 'rfm.m', op: 'gte', value: 4 },
+          ],
+        },
+      ],
+    },
   },
   {
     key: 'value.top20',
@@ -74,13 +90,23 @@ export const TEMPLATES: Template[] = [
     key: 'deliverability.complainers',
     name: 'Complainers (never mail)',
     description: 'Marked a message as spam, or the contact status is complained.',
-    rule: { any: [{ event: 'email.complained', count: { gte: 1 } }, { field: 'status', op: 'eq', value: 'complained' }] },
+    rule: {
+      any: [
+        { event: 'email.complained', count: { gte: 1 } },
+        { field: 'status', op: 'eq', value: 'complained' },
+      ],
+    },
   },
   {
     key: 'deliverability.hard_bounces',
     name: 'Hard bounces (never mail)',
     description: 'A permanent bounce, or the contact status is bounced.',
-    rule: { any: [{ event: 'email.bounced', bounceType: 'Permanent', count: { gte: 1 } }, { field: 'status', op: 'eq', value: 'bounced' }] },
+    rule: {
+      any: [
+        { event: 'email.bounced', bounceType: 'Permanent', count: { gte: 1 } },
+        { field: 'status', op: 'eq', value: 'bounced' },
+      ],
+    },
   },
 ];
 

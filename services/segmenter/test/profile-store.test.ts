@@ -1,0 +1,89 @@
+import type { Connection } from 'mongoose';
+import { connectMongo } from '@payam/mongo';
+import { createLogger } from '@payam/observability';
+import { stack, uniqueName } from '@payam/testkit';
+import { KeyedLock } from '../src/profiles/keyed-lock';
+import { emptyProfile, profileId } from '../src/profiles/profile';
+import { profileModel, ProfileStore } from '../src/profiles/store';
+
+const logger = createLogger({ service: 'profile-store-test', level: 'warn' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('KeyedLock', () => {
+  test('runs sharing a key never overlap and keep their order; disjoint runs overlap', async () => {
+    const lock = new KeyedLock();
+    const log: string[] = [];
+    const job = (name: string, keys: string[], ms: number) =>
+      lock.run(keys, async () => {
+        log.push(`${name}+`);
+        await sleep(ms);
+        log.push(`${name}-`);
+      });
+    await Promise.all([job('a', ['x', 'y'], 30), job('b', ['y'], 5), job('c', ['z'], 5), job('d', ['x', 'z'], 5)]);
+    // b waits for a (y); c runs beside a; d waits for a (x) and c (z).
+    expect(log.indexOf('b+')).toBeGreaterThan(log.indexOf('a-'));
+    expect(log.indexOf('c+')).toBeLessThan(log.indexOf('a-'));
+    expect(log.indexOf('d+')).toBeGreaterThan(log.indexOf('a-'));
+    expect(log.indexOf('d+')).toBeGreaterThan(log.indexOf('c-'));
+    expect(lock.size).toBe(0);
+  });
+
+  test('a failing run releases its keys', async () => {
+    const lock = new KeyedLock();
+    await expect(lock.run(['k'], () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(lock.run(['k'], async () => 'next')).resolves.toBe('next');
+  });
+});
+
+describe('ProfileStore on the real database', () => {
+  let conn: Connection;
+  const ws = uniqueName('ws_store');
+
+  beforeAll(async () => {
+    conn = await connectMongo({ uri: stack.mongoUri, dbName: uniqueName('segstore'), logger });
+  });
+  afterAll(async () => {
+    await conn.dropDatabase();
+    await conn.close();
+  });
+
+  test('writes through: a saved profile is read back with its revision, from memory and from the database', async () => {
+    const store = new ProfileStore(profileModel(conn));
+    const p = emptyProfile(ws, 'c1');
+    p.known = true;
+    p.attrs = { plan: 'pro' };
+    expect(await store.save([p])).toEqual([]);
+    expect(p.rev).toBe(1);
+    p.attrs = { plan: 'team' };
+    expect(await store.save([p])).toEqual([]);
+    expect(p.rev).toBe(2);
+    const cached = (await store.load([{ ws, cid: 'c1' }])).get(profileId(ws, 'c1'))!;
+    const stored = (await store.load([{ ws, cid: 'c1' }], true)).get(profileId(ws, 'c1'))!;
+    for (const got of [cached, stored])
+      expect({ rev: got.rev, attrs: got.attrs, known: got.known }).toEqual({ rev: 2, attrs: { plan: 'team' }, known: true });
+  });
+
+  test('a profile another process created meanwhile comes back as a conflict, and the fresh read sees it', async () => {
+    const mine = new ProfileStore(profileModel(conn));
+    const theirs = new ProfileStore(profileModel(conn));
+    const before = (await mine.load([{ ws, cid: 'c2' }])).get(profileId(ws, 'c2'))!;
+    expect(before.rev).toBe(0);
+    const other = emptyProfile(ws, 'c2');
+    other.attrs = { by: 'theirs' };
+    expect(await theirs.save([other])).toEqual([]);
+    before.attrs = { by: 'mine' };
+    expect(await mine.save([before, emptyProfile(ws, 'c3')])).toEqual([profileId(ws, 'c2')]);
+    const reread = (await mine.load([{ ws, cid: 'c2' }], true)).get(profileId(ws, 'c2'))!;
+    expect(reread.attrs).toEqual({ by: 'theirs' });
+    expect((await mine.load([{ ws, cid: 'c3' }], true)).get(profileId(ws, 'c3'))!.rev).toBe(1);
+  });
+
+  test('delete removes the profile from memory and the database', async () => {
+    const store = new ProfileStore(profileModel(conn));
+    const p = emptyProfile(ws, 'c4');
+    await store.save([p]);
+    await store.delete(p);
+    expect((await store.load([{ ws, cid: 'c4' }])).get(profileId(ws, 'c4'))!.rev).toBe(0);
+    expect(await profileModel(conn).exists({ _id: profileId(ws, 'c4') })).toBeNull();
+  });
+});
