@@ -22,7 +22,8 @@ function pinoLogCreator(logger: KafkaLogger): logCreator {
       const entry = { kafka: extra };
       if (level === logLevel.ERROR) logger.error(entry, message);
       else if (level === logLevel.WARN) logger.warn(entry, message);
-      else if (level === logLevel.INFO) logger.debug(entry, message); // kafkajs is chatty at INFO
+      else if (level === logLevel.INFO)
+        logger.debug(entry, message); // kafkajs is chatty at INFO
       else logger.debug(entry, message);
     };
 }

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import type { z } from 'zod';
 import { decodeRecord, deterministicEventId, Topics, type FieldProblem, type TopicSpec } from '@payam/contracts';
 import type { KafkaLogger } from './client';
@@ -70,10 +70,14 @@ export interface ConsumerOptions {
   maxRetryDelayMs?: number;
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
+  /** How the group spreads partitions (default kafkajs's round robin); see CoPartitionedAssigner. */
+  partitionAssigners?: PartitionAssigner[];
 }
 
 export interface ConsumerHandle {
   consumer: Consumer;
+  /** Partitions this member holds per topic since the last group join (empty before the first). */
+  assignment(): Readonly<Record<string, number[]>>;
   /** Finishes the batch in hand, commits it, leaves the group. */
   stop(): Promise<void>;
 }
@@ -94,8 +98,13 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerHandle
     heartbeatInterval: 3000,
     maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576,
     maxWaitTimeInMs: 100,
+    ...(opts.partitionAssigners ? { partitionAssigners: opts.partitionAssigners } : {}),
   });
   let stopping = false;
+  let assignment: Record<string, number[]> = {};
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    assignment = e.payload.memberAssignment;
+  });
 
   await consumer.connect();
   await consumer.subscribe({ topics: [...byTopic.keys()], fromBeginning: opts.fromBeginning ?? true });
@@ -222,6 +231,7 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerHandle
 
   return {
     consumer,
+    assignment: () => assignment,
     stop: async () => {
       stopping = true;
       await consumer.disconnect();

@@ -73,7 +73,11 @@ export class EventPublisher {
   }
 
   /** Validates every value against the topic's schema, then resolves when Kafka acknowledged all. */
-  publish<S extends z.ZodType>(spec: TopicSpec<S>, records: Array<OutgoingRecord<z.input<S>>>, options: PublishOptions = {}): Promise<void> {
+  publish<S extends z.ZodType>(
+    spec: TopicSpec<S>,
+    records: Array<OutgoingRecord<z.input<S>>>,
+    options: PublishOptions = {},
+  ): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     const validate = options.validate ?? true;
     let messages: TopicMessages['messages'];

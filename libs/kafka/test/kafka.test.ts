@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { Topics, type ContactPurchase } from '@payam/contracts';
 import { readTopic, stack, uniqueName, waitFor } from '@payam/testkit';
-import { EventPublisher, InvalidEventError, PermanentRecordError, createKafka, ensureTopics, runConsumer, subscribe, type ConsumerHandle } from '../src';
+import {
+  EventPublisher,
+  InvalidEventError,
+  PermanentRecordError,
+  createKafka,
+  ensureTopics,
+  runConsumer,
+  subscribe,
+  type ConsumerHandle,
+} from '../src';
 
 const silent = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
 
@@ -40,7 +49,10 @@ describe('kafka helpers against the real broker', () => {
     const admin = kafka.admin();
     await admin.connect();
     const meta = await admin.fetchTopicMetadata({ topics: [Topics.contacts.name, Topics.emailEvents.name] });
-    const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: Topics.contacts.name, configNames: ['cleanup.policy'] }] });
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2, name: Topics.contacts.name, configNames: ['cleanup.policy'] }],
+    });
     await admin.disconnect();
     expect(meta.topics.find((t) => t.name === Topics.emailEvents.name)!.partitions).toHaveLength(Topics.emailEvents.partitions);
     expect(configs.resources[0]!.configEntries[0]!.configValue).toBe('compact');

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { Topics } from '@payam/contracts';
 import { apiKeyModel, applyApiKeyRecord, createApiKeyResolver } from '@payam/api-keys';
 import { createApp } from '@payam/http';
-import { runConsumer, subscribe, type ConsumerHandle, type EventPublisher } from '@payam/kafka';
+import { CoPartitionedAssigner, partitionOfKey, runConsumer, subscribe, type ConsumerHandle, type EventPublisher } from '@payam/kafka';
 import { pingMongo } from '@payam/mongo';
 import type { Logger, Metrics } from '@payam/observability';
 import { DEFAULT_TOPICS, incrementalSubscriptions, type TopicNames } from './evaluation/incremental';
@@ -101,23 +101,26 @@ export async function buildSegmenter(deps: SegmenterDeps) {
         subscriptions: [subscribe({ topic: Topics.apiKeys, handle: async (record) => void (await applyApiKeyRecord(apiKeys, record)) })],
       }),
     );
-    consumers.push(
-      await runConsumer({
-        kafka: deps.kafka,
-        groupId: group,
-        logger: deps.logger,
-        deadLetters: deps.publisher,
-        partitionsConsumedConcurrently: deps.partitionsConcurrently ?? 3,
-        subscriptions: incrementalSubscriptions(evalDeps, topics, {
-          limits: deps.limits,
-          onApplied: (n) => {
-            appliedCounter.inc(n);
-            opts.onApplied?.(n);
-          },
-        }),
+    const pipeline = await runConsumer({
+      kafka: deps.kafka,
+      groupId: group,
+      // Each contact's records (three topics keyed by contactId) reach one member: its profile has one writer.
+      partitionAssigners: [CoPartitionedAssigner],
+      logger: deps.logger,
+      deadLetters: deps.publisher,
+      partitionsConsumedConcurrently: deps.partitionsConcurrently ?? 3,
+      subscriptions: incrementalSubscriptions(evalDeps, topics, {
+        limits: deps.limits,
+        onApplied: (n) => {
+          appliedCounter.inc(n);
+          opts.onApplied?.(n);
+        },
       }),
-    );
-    sweeper = startSweeper(evalDeps, deps.sweepIntervalMs, deps.sweepBatch ?? 500);
+    });
+    consumers.push(pipeline);
+    const owns = (cid: string) =>
+      pipeline.assignment()[topics.contacts.name]?.includes(partitionOfKey(cid, topics.contacts.partitions)) ?? false;
+    sweeper = startSweeper(evalDeps, owns, deps.sweepIntervalMs, deps.sweepBatch ?? 500);
     // A recompute interrupted by a restart is started again (it is idempotent).
     for (const job of await svc.jobs.find({ status: 'running' }).lean()) void runRecompute(svc, job, { batchSize: svc.recomputeBatch });
   }

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
-import { profileId } from '../profiles/profile';
 import { fromDoc, type ProfileDoc } from '../profiles/store';
 import type { Rule } from '../rules/schema';
 import { evaluateProfile, type Selection } from './engine';
-import { loadViews, publishChanges, updateProfiles, type EvalDeps } from './processor';
+import { loadViews, updateProfiles, type EvalDeps } from './processor';
 
 export interface JobDoc {
   _id: string;
