@@ -49,7 +49,7 @@ export async function buildSegmenter(deps: SegmenterDeps) {
   const profiles = profileModel(deps.conn);
   const svc: ServiceDeps = {
     profiles,
-    store: new ProfileStore(profiles, { cacheSize: deps.profileCacheSize }),
+    store: ProfileStore.on(deps.conn, { cacheSize: deps.profileCacheSize }),
     segments: segmentModel(deps.conn),
     workspaces: workspaceModel(deps.conn),
     jobs: jobModel(deps.conn),

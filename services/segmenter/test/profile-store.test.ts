@@ -4,7 +4,7 @@ import { createLogger } from '@payam/observability';
 import { stack, uniqueName } from '@payam/testkit';
 import { KeyedLock } from '../src/profiles/keyed-lock';
 import { emptyProfile, profileId } from '../src/profiles/profile';
-import { profileModel, ProfileStore } from '../src/profiles/store';
+import { profileJournalModel, profileModel, ProfileStore, toDoc } from '../src/profiles/store';
 
 const logger = createLogger({ service: 'profile-store-test', level: 'warn' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,7 +48,7 @@ describe('ProfileStore on the real database', () => {
   });
 
   test('writes through: a saved profile is read back with its revision, from memory and from the database', async () => {
-    const store = new ProfileStore(profileModel(conn));
+    const store = ProfileStore.on(conn);
     const p = emptyProfile(ws, 'c1');
     p.known = true;
     p.attrs = { plan: 'pro' };
@@ -64,8 +64,8 @@ describe('ProfileStore on the real database', () => {
   });
 
   test('a profile another process created meanwhile comes back as a conflict, and the fresh read sees it', async () => {
-    const mine = new ProfileStore(profileModel(conn));
-    const theirs = new ProfileStore(profileModel(conn));
+    const mine = ProfileStore.on(conn);
+    const theirs = ProfileStore.on(conn);
     const before = (await mine.load([{ ws, cid: 'c2' }])).get(profileId(ws, 'c2'))!;
     expect(before.rev).toBe(0);
     const other = emptyProfile(ws, 'c2');
@@ -78,8 +78,33 @@ describe('ProfileStore on the real database', () => {
     expect((await mine.load([{ ws, cid: 'c3' }], true)).get(profileId(ws, 'c3'))!.rev).toBe(1);
   });
 
+  test('many replaces go as one journalled delete + insert; a crash between them is restored from the journal', async () => {
+    const store = ProfileStore.on(conn);
+    const many = Array.from({ length: 40 }, (_, i) => emptyProfile(ws, `bulk-${i}`));
+    await store.save(many);
+    for (const p of many) p.attrs = { round: 2 };
+    expect(await store.save(many)).toEqual([]);
+    const back = await ProfileStore.on(conn).load(
+      many.map((p) => ({ ws, cid: p.cid })),
+      true,
+    );
+    expect([...back.values()].map((p) => [p.rev, p.attrs])).toEqual(many.map(() => [2, { round: 2 }]));
+    expect(await profileJournalModel(conn).countDocuments({})).toBe(0);
+
+    // The crash: journal written, old versions deleted, new ones not inserted yet.
+    const crashed = emptyProfile(ws, 'bulk-0');
+    crashed.attrs = { round: 3 };
+    const doc = toDoc({ ...crashed, rev: 2 }, 3);
+    await profileJournalModel(conn).collection.insertOne({ _id: doc._id, doc } as never);
+    await profileModel(conn).deleteOne({ _id: doc._id });
+    const restored = (await ProfileStore.on(conn).load([{ ws, cid: 'bulk-0' }])).get(doc._id)!;
+    expect([restored.rev, restored.attrs]).toEqual([3, { round: 3 }]);
+    expect(await profileModel(conn).exists({ _id: doc._id })).not.toBeNull();
+    expect(await profileJournalModel(conn).countDocuments({})).toBe(0);
+  });
+
   test('delete removes the profile from memory and the database', async () => {
-    const store = new ProfileStore(profileModel(conn));
+    const store = ProfileStore.on(conn);
     const p = emptyProfile(ws, 'c4');
     await store.save([p]);
     await store.delete(p);

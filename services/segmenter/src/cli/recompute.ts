@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const profiles = profileModel(conn);
   const deps = {
     profiles,
-    store: new ProfileStore(profiles),
+    store: ProfileStore.on(conn),
     segments: segmentModel(conn),
     workspaces: workspaceModel(conn),
     jobs: jobModel(conn),

@@ -44,6 +44,30 @@ profileSchema.index({ nextCheckAt: 1 });
 profileSchema.index({ ws: 1, memberOf: 1, cid: 1 });
 profileSchema.index({ ws: 1, ptotal: -1 });
 
+/**
+ * Profiles of a bulk replace in flight (see ProfileStore.replaceMany): empty except between the
+ * steps of one, so reading it costs nothing; a crash in the middle leaves the new versions here.
+ */
+export interface ProfileJournalDoc {
+  _id: string;
+  doc: ProfileDoc;
+}
+
+export type ProfileJournalModel = Model<ProfileJournalDoc>;
+
+export function profileJournalModel(conn: Connection): ProfileJournalModel {
+  return (
+    (conn.models.ProfileJournal as ProfileJournalModel | undefined) ??
+    conn.model<ProfileJournalDoc>(
+      'ProfileJournal',
+      new Schema<ProfileJournalDoc>(
+        { _id: { type: String, required: true }, doc: { type: Object, required: true } },
+        { collection: 'profile_journal', versionKey: false },
+      ),
+    )
+  );
+}
+
 export function profileModel(conn: Connection): ProfileModel {
   return (conn.models.Profile as ProfileModel | undefined) ?? conn.model<ProfileDoc>('Profile', profileSchema);
 }
@@ -79,6 +103,8 @@ export interface ProfileStoreOptions {
 
 /** Above this many cache misses one `$in` read (one collection pass) beats reads by _id. */
 const MISSES_FOR_ONE_PASS = 8;
+/** From this many replaces on, one journalled delete + insert beats a replace per profile. */
+const REPLACES_FOR_BULK = 24;
 
 /**
  * Reads and writes profiles for the evaluation paths, with three properties they rely on:
@@ -96,6 +122,10 @@ const MISSES_FOR_ONE_PASS = 8;
  *   memory, so a busy contact costs one write per batch and no read. It stays right because
  *   this process is the only writer of the profiles it handles; a profile created elsewhere
  *   shows up as a duplicate insert, which the caller treats as a conflict and re-reads.
+ * - Many replaces at once (a recompute, a busy batch) are one `deleteMany` by `$in` (one
+ *   collection pass) and one `insertMany`, journalled so a crash between them loses nothing:
+ *   the new versions are written to profile_journal first and removed last, and a profile
+ *   found missing is looked up there (by its owner, under the lock) and restored.
  */
 export class ProfileStore {
   private readonly cache = new Map<string, ProfileDoc>();
@@ -105,10 +135,15 @@ export class ProfileStore {
 
   constructor(
     readonly model: ProfileModel,
+    private readonly journal: ProfileJournalModel,
     opts: ProfileStoreOptions = {},
   ) {
     this.cacheSize = opts.cacheSize ?? 100_000;
     this.writeConcurrency = Math.max(1, opts.writeConcurrency ?? 2);
+  }
+
+  static on(conn: Connection, opts: ProfileStoreOptions = {}): ProfileStore {
+    return new ProfileStore(profileModel(conn), profileJournalModel(conn), opts);
   }
 
   /** Runs fn while holding these profiles (see the class comment). */
@@ -135,6 +170,9 @@ export class ProfileStore {
           : (await Promise.all(missing.map((id) => this.model.findOne({ _id: id }).lean<ProfileDoc>()))).filter(
               (d): d is ProfileDoc => d !== null,
             );
+      const found = new Set(docs.map((d) => d._id));
+      const lost = missing.filter((id) => !found.has(id));
+      if (lost.length > 0) docs.push(...(await this.restoreFromJournal(lost)));
       for (const d of docs) {
         this.remember(d);
         out.set(d._id, fromDoc(d));
@@ -169,6 +207,15 @@ export class ProfileStore {
         }
       });
     }
+    if (known.length >= REPLACES_FOR_BULK) {
+      const docs = known.map((p) => toDoc(p, p.rev + 1));
+      await this.replaceMany(docs);
+      known.forEach((p, i) => {
+        p.rev++;
+        this.remember(docs[i]!);
+      });
+      return conflicts;
+    }
     await inParallel(known, this.writeConcurrency, async (p) => {
       const doc = toDoc(p, p.rev + 1);
       try {
@@ -187,6 +234,35 @@ export class ProfileStore {
     const id = profileId(p.ws, p.cid);
     this.cache.delete(id);
     if (p.rev > 0) await this.model.deleteOne({ _id: id });
+    // An erased contact must not come back from a crashed bulk replace.
+    await this.journal.deleteOne({ _id: id });
+  }
+
+  /** Journal → delete the old versions → insert the new → clear the journal (see the class comment). */
+  private async replaceMany(docs: ProfileDoc[]): Promise<void> {
+    const ids = docs.map((d) => d._id);
+    try {
+      await this.journal.deleteMany({ _id: { $in: ids } });
+      await this.journal.collection.insertMany(docs.map((doc) => ({ _id: doc._id, doc })) as never[]);
+      await this.model.deleteMany({ _id: { $in: ids } });
+      await this.model.collection.insertMany(docs as never[], { ordered: false });
+      await this.journal.deleteMany({ _id: { $in: ids } });
+    } catch (err) {
+      for (const id of ids) this.cache.delete(id);
+      throw err;
+    }
+  }
+
+  /** Profiles a crashed bulk replace left only in the journal: put back, then cleared. */
+  private async restoreFromJournal(ids: string[]): Promise<ProfileDoc[]> {
+    const entries = await this.journal.find({ _id: { $in: ids } }).lean<ProfileJournalDoc[]>();
+    if (entries.length === 0) return [];
+    await insertAll(
+      this.model,
+      entries.map((e) => e.doc),
+    );
+    await this.journal.deleteMany({ _id: { $in: entries.map((e) => e._id) } });
+    return entries.map((e) => e.doc);
   }
 
   private remember(d: ProfileDoc): void {
