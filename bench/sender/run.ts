@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { Topics } from '@payam/contracts';
+import type { Kafka } from 'kafkajs';
 import { createKafka, ensureTopics, EventPublisher } from '@payam/kafka';
 import { connectMongo } from '@payam/mongo';
 import { createLogger, createMetrics } from '@payam/observability';
@@ -72,6 +73,49 @@ async function rawLoop(endpoint: string, n: number): Promise<number> {
   return n / ((performance.now() - started) / 1000);
 }
 
+/**
+ * The sender's consumer groups with the topics they read. The bench's groups are new, and a new
+ * group starts at the earliest offset: on a machine where earlier runs and tests left hundreds
+ * of thousands of jobs and events in the shared topics, the bench would time their replay. A
+ * long-running sender has committed offsets, so the bench's groups start at the topics' ends.
+ */
+const SENDER_GROUPS: Array<[group: string, topic: string]> = [
+  ['sender.workers', Topics.sendJobs.name],
+  ['sender.suppression', Topics.emailEvents.name],
+  ['sender.experiments', Topics.emailEvents.name],
+  ['sender.memberships', Topics.segmentMembership.name],
+  ['sender.signals', Topics.campaignSignals.name],
+];
+
+async function startGroupsAtEnd(kafka: Kafka, groupPrefix: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const [group, topic] of SENDER_GROUPS) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({ groupId: `${groupPrefix}.${group}`, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Waits until the send workers' group has its partitions (joining is start-up, not sending). */
+async function workersJoined(kafka: Kafka, groupPrefix: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (let i = 0; i < 600; i++) {
+      const { groups } = await admin.describeGroups([`${groupPrefix}.sender.workers`]);
+      if (groups[0]?.state === 'Stable' && groups[0].members.length > 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the send workers did not join their group within 60 s');
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function campaignRun(endpoint: string, rate: number, n: number, ses: ReturnType<typeof fakeSes>): Promise<{ sendSeconds: number; completedSeconds: number }> {
   const dbName = uniqueName('payam_bench_sender');
   const logger = createLogger({ service: 'bench-sender', level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
@@ -91,6 +135,7 @@ async function campaignRun(endpoint: string, rate: number, n: number, ses: Retur
   const publisher = new EventPublisher(kafka, logger);
   await publisher.connect();
   const groupPrefix = uniqueName('bench');
+  await startGroupsAtEnd(kafka, groupPrefix);
   const sender = buildSender({ config, logger, metrics: createMetrics('sender'), conn, kafka, publisher, groupPrefix });
   try {
     await sender.start();
@@ -126,6 +171,7 @@ async function campaignRun(endpoint: string, rate: number, n: number, ses: Retur
       }
       await contactModel(conn).collection.insertMany(docs as never[]);
     }
+    await workersJoined(kafka, groupPrefix);
     log(`seeded ${n} contacts; starting a campaign at ${rate}/s`);
     const campaign = await ctx.campaigns.create(workspaceId, {
       name: 'bench',
@@ -140,9 +186,15 @@ async function campaignRun(endpoint: string, rate: number, n: number, ses: Retur
     const started = performance.now();
     await ctx.campaigns.start(workspaceId, campaign._id);
     let sendSeconds = 0;
+    let lastProgress = started;
     for (;;) {
       await new Promise((r) => setTimeout(r, 200));
-      if (!sendSeconds && ses.count(prefix) >= n) sendSeconds = (performance.now() - started) / 1000;
+      const sent = ses.count(prefix);
+      if (!sendSeconds && sent >= n) sendSeconds = (performance.now() - started) / 1000;
+      if (performance.now() - lastProgress >= 10_000) {
+        lastProgress = performance.now();
+        log(`  ${((lastProgress - started) / 1000).toFixed(0)} s: ${sent} sent`);
+      }
       const c = await ctx.campaigns.model.findById(campaign._id, { state: 1 }).lean();
       if (c?.state === 'completed') break;
       if ((performance.now() - started) / 1000 > Math.max(600, (n / rate) * 5)) throw new Error('campaign did not complete in time');

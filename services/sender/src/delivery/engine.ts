@@ -4,8 +4,7 @@ import type { Logger } from '@payam/observability';
 import type { SenderContext } from '../context';
 import type { CampaignDoc } from '../campaigns/model';
 import type { CampaignService } from '../campaigns/service';
-import { contactModel, type ContactDoc } from '../contacts/model';
-import { isSuppressed } from '../suppression/service';
+import type { ContactDoc } from '../contacts/model';
 import { renderMessage, type RenderableTemplate } from '../templates/render';
 import { contactTemplateData } from '../templates/service';
 import { exclusionReason } from '../audience/resolve';
@@ -13,8 +12,9 @@ import { addTextFooter, addTracking } from './compose';
 import { variantOf, withVariant } from '../experiments/variants';
 import { publishSendJobs } from './enqueue';
 import { SendError, type Messenger, type OutgoingMessage } from './messenger';
-import { claimModel, deliveryModel, insertNew, outcomeModel, type DeliveryDoc, type OutcomeDoc } from './model';
+import { claimModel, insertNew, outcomeModel, type OutcomeDoc } from './model';
 import { backoffMs, Semaphore, type TokenBucket } from './rate-limiter';
+import { BatchRecipients, RecipientReader, type Recipient, type RecipientSnapshot } from './recipients';
 
 export interface EngineOptions {
   /** Sends in flight per worker. */
@@ -26,11 +26,19 @@ export interface EngineOptions {
   backoffBaseMs: number;
   backoffCapMs: number;
   trackingBaseUrl: string;
-  /** Jobs claimed together (one insert of claims, one of outcomes, one publish of events). */
+  /** Most jobs claimed together (one insert of claims, one of outcomes, one publish of events); at most half the concurrency. */
   chunkSize?: number;
   /** How stale a campaign's state may be before a send re-reads it (pause takes effect within this). */
   campaignStateTtlMs?: number;
+  /**
+   * How old the recipients' contacts and suppressions, read once for a fetched batch, may be
+   * when a chunk of it is claimed; older, they are read again for the rest of the batch.
+   */
+  recipientsMaxAgeMs?: number;
 }
+
+/** Default of EngineOptions.recipientsMaxAgeMs: a suppression or unsubscribe is honoured within this (plus the rate wait). */
+export const RECIPIENTS_MAX_AGE_MS = 5_000;
 
 type Result =
   | { kind: 'done'; outcome: OutcomeDoc; event: EmailEvent }
@@ -54,10 +62,12 @@ interface CachedCampaign {
 export class SendEngine {
   private readonly sends: Semaphore;
   /** Chunks claimed and in progress at once, across all partitions (see handleJobs). */
-  private readonly chunkLanes = new Semaphore(2);
+  private readonly chunkLanes: Semaphore;
+  private readonly chunkSize: number;
   private readonly campaigns = new Map<string, CachedCampaign>();
   private readonly templates = new Map<string, { at: number; tpl: Promise<RenderableTemplate> }>();
   private readonly errorsInARow = new Map<string, number>();
+  private readonly recipients: RecipientReader;
   private readonly log: Logger;
 
   constructor(
@@ -70,26 +80,43 @@ export class SendEngine {
     private readonly opts: EngineOptions,
   ) {
     this.sends = new Semaphore(opts.concurrency);
+    // At most 2 × concurrency deliveries claimed and unfinished at once, in chunks of half the
+    // concurrency: four smaller chunks overlap one chunk's claim, event and outcome writes with
+    // the others' sends better than two big ones, for the same number of claims at risk.
+    this.chunkSize = Math.max(1, Math.min(opts.chunkSize ?? 64, Math.ceil(opts.concurrency / 2)));
+    this.chunkLanes = new Semaphore(Math.max(1, Math.floor((2 * opts.concurrency) / this.chunkSize)));
+    this.recipients = new RecipientReader(ctx.conn);
     this.log = ctx.logger.child({ component: 'send-engine', workerId });
   }
 
   /**
-   * Processes the jobs of one fetched batch in chunks no larger than the send concurrency. A
+   * Processes the jobs of one fetched batch in chunks of half the send concurrency. A
    * claim is a promise to send now: whatever is claimed when a worker dies becomes 'unknown' and
    * is never re-sent, so claiming whole fetched batches up front would strand all of them. The
-   * engine therefore lets at most two chunks be claimed at a time across every partition it
-   * serves (one sending while the next is claimed and rendered): a crash strands at most
-   * 2 × concurrency deliveries. `heartbeat` keeps the consumer's session alive between chunks of
-   * a long, rate-limited batch.
+   * engine therefore lets at most 2 × concurrency deliveries be claimed at a time across every
+   * partition it serves (some sending while others are claimed and rendered, or have their
+   * events and outcomes written): a crash strands at most that many. `heartbeat` keeps the
+   * consumer's session alive between chunks of a long, rate-limited batch.
+   *
+   * The recipients (contacts, suppressions) of the whole batch are read before its first chunk is
+   * claimed, in one query per collection rather than one per message (each query scans a whole
+   * collection on FerretDB). A chunk that finds that read older than recipientsMaxAgeMs reads
+   * again for itself and the rest of the batch. So the send-time checks (unsubscribe, bounce,
+   * complaint, suppression, erasure) see data at most recipientsMaxAgeMs old when a chunk is
+   * claimed; its sends then wait for their rate tokens, as they did after the per-message reads.
    */
   async handleJobs(jobs: SendJob[], heartbeat: () => Promise<void> = async () => undefined): Promise<void> {
-    const size = Math.max(1, Math.min(this.opts.chunkSize ?? 64, this.opts.concurrency));
+    // Jobs of a paused or cancelled campaign are dropped without reading their recipients.
+    const { active: unique } = await this.runningJobs([...new Map(jobs.map((j) => [j.deliveryId, j])).values()], 0);
+    if (unique.length === 0) return;
     const chunks: SendJob[][] = [];
-    for (let i = 0; i < jobs.length; i += size) chunks.push(jobs.slice(i, i + size));
+    for (let i = 0; i < unique.length; i += this.chunkSize) chunks.push(unique.slice(i, i + this.chunkSize));
+    const recipients = new BatchRecipients(this.recipients, chunks, this.opts.recipientsMaxAgeMs ?? RECIPIENTS_MAX_AGE_MS);
     await Promise.all(
-      chunks.map((c) =>
+      chunks.map((c, i) =>
         this.chunkLanes.run(async () => {
-          await this.processChunk(c);
+          await this.processChunk(c, () => recipients.of(i));
+          recipients.done(i);
           await heartbeat();
         }),
       ),
@@ -134,16 +161,25 @@ export class SendEngine {
     return tpl;
   }
 
-  private async processChunk(jobs: SendJob[]): Promise<void> {
-    const unique = [...new Map(jobs.map((j) => [j.deliveryId, j])).values()];
-    // A fresh read per chunk: a job published after a resume always sees the campaign running.
-    const ids = [...new Set(unique.map((j) => j.campaignId))];
-    const docs = new Map(await Promise.all(ids.map(async (id) => [id, await this.campaign(id, 0)] as const)));
-    const active = unique.filter((j) => {
+  /**
+   * The jobs whose campaign is running. A batch reads the campaigns afresh (maxAgeMs 0: a job
+   * published after a resume always sees it running); its chunks accept the state as old as a
+   * send does (campaignStateTtlMs), so a pause stops the next chunk as soon as it stops a send.
+   */
+  private async runningJobs(jobs: SendJob[], maxAgeMs: number): Promise<{ active: SendJob[]; docs: Map<string, CampaignDoc | null> }> {
+    const ids = [...new Set(jobs.map((j) => j.campaignId))];
+    const docs = new Map(await Promise.all(ids.map(async (id) => [id, await this.campaign(id, maxAgeMs)] as const)));
+    const active = jobs.filter((j) => {
       const c = docs.get(j.campaignId);
       return c !== undefined && c !== null && c.state === 'running' && c.workspaceId === j.workspaceId;
     });
+    return { active, docs };
+  }
+
+  private async processChunk(jobs: SendJob[], readRecipients: () => Promise<RecipientSnapshot>): Promise<void> {
+    const { active, docs } = await this.runningJobs(jobs, this.opts.campaignStateTtlMs ?? 500);
     if (active.length === 0) return;
+    const recipients = await readRecipients();
 
     const now = new Date();
     const won = await insertNew(
@@ -153,7 +189,9 @@ export class SendEngine {
     const claimed = active.filter((_, i) => won.has(i));
     if (claimed.length === 0) return;
 
-    const results = await Promise.all(claimed.map((j) => this.deliver(j, docs.get(j.campaignId)!).catch((err: unknown) => this.unexpected(j, err))));
+    const results = await Promise.all(
+      claimed.map((j) => this.deliver(j, docs.get(j.campaignId)!, recipients.byDelivery.get(j.deliveryId)!).catch((err: unknown) => this.unexpected(j, err))),
+    );
 
     const released = claimed.filter((_, i) => results[i]!.kind === 'release');
     const done = results.filter((r): r is Extract<Result, { kind: 'done' }> => r.kind === 'done');
@@ -170,7 +208,14 @@ export class SendEngine {
       if (again.length > 0) {
         await publishSendJobs(
           this.ctx.publisher,
-          again.map((j) => ({ _id: j.deliveryId, workspaceId: j.workspaceId, campaignId: j.campaignId, contactId: j.contactId, phase: j.phase })),
+          again.map((j) => ({
+            _id: j.deliveryId,
+            workspaceId: j.workspaceId,
+            campaignId: j.campaignId,
+            contactId: j.contactId,
+            phase: j.phase,
+            variantId: recipients.byDelivery.get(j.deliveryId)!.variantId,
+          })),
           Date.now(),
         );
       }
@@ -183,27 +228,24 @@ export class SendEngine {
     return { kind: 'release', requeue: true };
   }
 
-  private async deliver(job: SendJob, campaign: CampaignDoc): Promise<Result> {
-    const [delivery, contact] = await Promise.all([
-      deliveryModel(this.ctx.conn).findById(job.deliveryId).lean(),
-      contactModel(this.ctx.conn).findById(job.contactId).lean(),
-    ]);
-    if (!delivery || delivery.state !== 'queued') {
-      return this.finish(job, delivery, campaign, { state: 'skipped', code: 'not_queued', reason: 'delivery is not a queued recipient' });
+  private async deliver(job: SendJob, campaign: CampaignDoc, recipient: Recipient): Promise<Result> {
+    const { contact, variantId } = recipient;
+    if (!recipient.queued) {
+      return this.finish(job, variantId, campaign, { state: 'skipped', code: 'not_queued', reason: 'delivery is not a queued recipient' });
     }
-    // Re-checked at send time: a complaint, bounce, unsubscribe or erasure since resolution wins.
-    if (!contact || contact.workspaceId !== job.workspaceId) return this.finish(job, delivery, campaign, { state: 'skipped', code: 'erased', reason: 'contact no longer exists' });
-    const suppressed = contact.erasedAt ? false : await isSuppressed(this.ctx.conn, job.workspaceId, contact.email);
-    const why = exclusionReason(contact, suppressed);
-    if (why) return this.finish(job, delivery, campaign, { state: 'skipped', code: why, reason: `contact is ${why} at send time` });
+    // Re-checked at send time (from the batch's read, see handleJobs): a complaint, bounce,
+    // unsubscribe or erasure since resolution wins.
+    if (!contact) return this.finish(job, variantId, campaign, { state: 'skipped', code: 'erased', reason: 'contact no longer exists' });
+    const why = exclusionReason(contact, recipient.suppressed);
+    if (why) return this.finish(job, variantId, campaign, { state: 'skipped', code: why, reason: `contact is ${why} at send time` });
 
     let message: OutgoingMessage;
     let subject: string;
     try {
-      ({ message, subject } = await this.compose(job, campaign, delivery, contact));
+      ({ message, subject } = await this.compose(job, campaign, variantId, contact));
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      return this.finish(job, delivery, campaign, { state: 'failed', code: 'render_failed', reason }, contact.email);
+      return this.finish(job, variantId, campaign, { state: 'failed', code: 'render_failed', reason }, contact.email);
     }
 
     for (let attempt = 0; ; attempt++) {
@@ -221,7 +263,7 @@ export class SendEngine {
         if (sent === null) return { kind: 'release', requeue: false };
         const { messageId } = sent;
         this.errorsInARow.delete(job.campaignId);
-        return this.finish(job, delivery, campaign, { state: 'sent', messageId, subject }, contact.email);
+        return this.finish(job, variantId, campaign, { state: 'sent', messageId, subject }, contact.email);
       } catch (err) {
         const e = err instanceof SendError ? err : new SendError('retryable', 'Error', String(err));
         if (e.kind === 'account') {
@@ -234,7 +276,7 @@ export class SendEngine {
           await this.stopCampaign(job.campaignId, `${inARow} send errors in a row; last: ${e.code}: ${e.message}`.slice(0, 500));
         }
         if (e.kind === 'permanent') {
-          return this.finish(job, delivery, campaign, { state: 'failed', code: e.code, reason: e.message }, contact.email);
+          return this.finish(job, variantId, campaign, { state: 'failed', code: e.code, reason: e.message }, contact.email);
         }
         if (attempt + 1 >= this.opts.maxAttempts) return { kind: 'release', requeue: true };
         await sleep(backoffMs(attempt, this.opts.backoffBaseMs, this.opts.backoffCapMs));
@@ -250,20 +292,20 @@ export class SendEngine {
     if (entry?.doc) entry.doc = { ...entry.doc, state: 'paused' };
   }
 
-  private async compose(job: SendJob, campaign: CampaignDoc, delivery: DeliveryDoc, contact: ContactDoc): Promise<{ message: OutgoingMessage; subject: string }> {
+  private async compose(job: SendJob, campaign: CampaignDoc, variantId: string | null, contact: ContactDoc): Promise<{ message: OutgoingMessage; subject: string }> {
     const issuedAt = Math.floor(Date.now() / 1000);
     const base = {
       workspaceId: job.workspaceId,
       contactId: job.contactId,
       campaignId: job.campaignId,
       deliveryId: job.deliveryId,
-      variantId: delivery.variantId,
+      variantId,
       issuedAt,
     };
     const url = this.opts.trackingBaseUrl.replace(/\/+$/, '');
     const unsubscribeUrl = `${url}/u/${this.signer.sign({ ...base, kind: 'unsubscribe' })}`;
     // An experiment variant's subject, preheader and from-name override the template's.
-    const variant = variantOf(campaign, delivery.variantId);
+    const variant = variantOf(campaign, variantId);
     const plain = await this.template(campaign);
     const tpl = variant ? withVariant(plain, campaign._id, variant) : plain;
     const fromName = variant?.fromName ?? campaign.from.name;
@@ -280,7 +322,7 @@ export class SendEngine {
       delivery: job.deliveryId,
       contact: job.contactId,
     };
-    if (delivery.variantId) tags.variant = delivery.variantId;
+    if (variantId) tags.variant = variantId;
     return {
       subject: rendered.subject,
       message: {
@@ -302,7 +344,7 @@ export class SendEngine {
 
   private finish(
     job: SendJob,
-    delivery: DeliveryDoc | null,
+    variantId: string | null,
     campaign: CampaignDoc,
     r: { state: 'sent'; messageId: string; subject: string } | { state: 'failed' | 'skipped'; code: string; reason: string },
     recipient: string | null = null,
@@ -316,7 +358,7 @@ export class SendEngine {
       contactId: job.contactId,
       campaignId: campaign._id,
       deliveryId: job.deliveryId,
-      variantId: delivery?.variantId ?? null,
+      variantId,
       recipient,
     };
     const event: EmailEvent =

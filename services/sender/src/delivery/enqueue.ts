@@ -3,13 +3,14 @@ import type { EventPublisher } from '@payam/kafka';
 import type { DeliveryDoc } from './model';
 
 /**
- * One send job per delivery to send-jobs.v1, keyed by contact. The job id is fixed per
+ * One send job per queued delivery to send-jobs.v1, keyed by contact. The job id is fixed per
  * delivery and round, so publishing the same round twice is a no-op for any consumer that
- * de-duplicates; the worker's claim makes any extra copy harmless anyway.
+ * de-duplicates; the worker's claim makes any extra copy harmless anyway. The job carries the
+ * delivery's variant so the worker needs no read of the delivery (a collection scan on FerretDB).
  */
 export async function publishSendJobs(
   publisher: EventPublisher,
-  deliveries: Array<Pick<DeliveryDoc, '_id' | 'workspaceId' | 'campaignId' | 'contactId' | 'phase'>>,
+  deliveries: Array<Pick<DeliveryDoc, '_id' | 'workspaceId' | 'campaignId' | 'contactId' | 'phase' | 'variantId'>>,
   round = 0,
 ): Promise<void> {
   if (deliveries.length === 0) return;
@@ -28,6 +29,7 @@ export async function publishSendJobs(
         campaignId: d.campaignId,
         deliveryId: d._id,
         phase: d.phase,
+        variantId: d.variantId,
       },
     })),
   );
