@@ -10,8 +10,12 @@ import { updateProfiles, type EvalDeps } from './processor';
  */
 export async function sweepOnce(deps: EvalDeps, owns: (cid: string) => boolean, batchSize = 500, maxBatches = 20): Promise<number> {
   const now = deps.clock.now();
+  // Room for the due profiles of other processes too (they take theirs, so the set shrinks).
   const due = (
-    await deps.profiles.find({ nextCheckAt: { $ne: null, $lte: now } }, { ws: 1, cid: 1 }).lean<Array<{ ws: string; cid: string }>>()
+    await deps.profiles
+      .find({ nextCheckAt: { $ne: null, $lte: now } }, { ws: 1, cid: 1 })
+      .limit(batchSize * maxBatches * 4)
+      .lean<Array<{ ws: string; cid: string }>>()
   ).filter((d) => owns(d.cid));
   const mine = due.slice(0, batchSize * maxBatches);
   for (let i = 0; i < mine.length; i += batchSize) {
