@@ -75,7 +75,8 @@ export async function startTracker(cfg: TrackerConfig, o: TrackerOverrides = {})
   if (spool.pending > 0) logger.warn({ pending: spool.pending, dir: cfg.SPOOL_DIR }, 'spool has events from before: replaying');
   const recorder = new EventRecorder({
     publish: (records, options) => hotPublishers[turn++ % hotPublishers.length]!.publish(Topics.emailEvents, records, options),
-    replayPublish: (records) => publisher.publish(Topics.emailEvents, records),
+    replayPublish: (records, options) => publisher.publish(Topics.emailEvents, records, options),
+    publishDeadLetters: (letters) => publisher.publish(Topics.deadLetters, letters.map((l) => ({ key: `${l.consumerGroup}:${l.topic}`, value: l }))),
     spool,
     logger,
     metrics,

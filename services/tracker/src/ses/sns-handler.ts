@@ -1,3 +1,4 @@
+import { InvalidInputError } from '@payam/errors';
 import type { Logger, Metrics } from '@payam/observability';
 import type { Classifier } from '../classification/classifier';
 import type { EventRecorder } from '../spool/recorder';
@@ -23,6 +24,8 @@ export type SnsOutcome = 'confirmed' | 'unsubscribe_confirmation' | 'recorded' |
  * SES events become email events; a notification that carries no workspace tag (mail we did
  * not send, or sent without tags) is logged and dropped, counted in
  * payam_tracker_ses_dropped_total{reason}, and still answered 200 so SNS does not retry it.
+ * A tagged notification whose events fail the email-events schema is answered 400 with the
+ * offending fields (counted as reason="invalid_event"), and nothing of it is recorded.
  */
 export function createSnsHandler(deps: SnsHandlerDeps) {
   const notifications = deps.metrics.counter<'type'>('tracker_ses_notifications_total', 'Verified SES notifications by SES event type', ['type']);
@@ -55,7 +58,17 @@ export function createSnsHandler(deps: SnsHandlerDeps) {
           return 'dropped';
         }
         notifications.inc({ type: mapped.events[0]!.type });
-        await deps.recorder.record(mapped.events);
+        try {
+          await deps.recorder.record(mapped.events);
+        } catch (err) {
+          // SES sent something our event schema refuses (e.g. a recipient longer than 320
+          // characters): answered 400 with the fields, which SNS does not retry.
+          if (err instanceof InvalidInputError) {
+            dropped.inc({ reason: 'invalid_event' });
+            deps.logger.warn({ problems: err.problems, snsMessageId: msg.MessageId, topicArn: msg.TopicArn }, 'SES notification refused: its events fail the schema');
+          }
+          throw err;
+        }
         return 'recorded';
       }
     }

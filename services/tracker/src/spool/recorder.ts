@@ -1,6 +1,7 @@
-import type { EmailEvent } from '@payam/contracts';
-import type { PublishOptions } from '@payam/kafka';
+import { parseWith, EmailEvent as EmailEventSchema, type DeadLetter, type EmailEvent } from '@payam/contracts';
+import { InvalidEventError, type PublishOptions } from '@payam/kafka';
 import type { Logger, Metrics } from '@payam/observability';
+import { checkEvents, spoolDeadLetter } from './invalid-events';
 import type { Spool, SpoolRecord } from './spool';
 
 /** Sends records to email-events.v1 and resolves when Kafka acknowledged them (acks=all). */
@@ -10,6 +11,8 @@ export interface RecorderOptions {
   publish: PublishEvents;
   /** Replays the spool; one producer, so the replay keeps the spool's order. Defaults to publish. */
   replayPublish?: PublishEvents;
+  /** Publishes to dead-letters.v1 the spooled records that fail the schema (and so could never be published). */
+  publishDeadLetters: (letters: DeadLetter[]) => Promise<void>;
   spool: Spool;
   logger: Logger;
   metrics: Metrics;
@@ -27,6 +30,10 @@ export interface RecorderOptions {
  * events were answered), and a background loop replays the spool to Kafka, oldest first,
  * advancing the checkpoint after each acknowledged batch. When the spool is empty again, the
  * recorder returns to direct mode.
+ *
+ * An event that fails the schema is no outage: record() refuses it (InvalidInputError) before
+ * anything is sent or spooled, and the recorder stays in its mode. The replay checks every
+ * spooled record too and moves one that fails to dead-letters.v1, so it never blocks the rest.
  *
  * No duplicates from the timeout: a publish that timed out may still succeed later (kafkajs keeps
  * retrying). Its records are in the spool too, so the replay first waits for every such late
@@ -61,14 +68,20 @@ export class EventRecorder {
 
   /**
    * `validate: false` is for events this process built from already validated data (opens and
-   * clicks from a verified token; see tracking/events.ts); the default checks the schema.
+   * clicks from a verified token; see tracking/events.ts); the default checks the schema and
+   * throws InvalidInputError (fields as `events.<i>.<path>`) for any event that fails it, having
+   * recorded none of them.
    */
   async record(events: EmailEvent[], options: PublishOptions = {}): Promise<void> {
-    const records = events.map((e) => ({ key: e.contactId, value: e }));
+    // Checked here, not by the publisher, so that an invalid event is refused in spool mode too.
+    const checked = options.validate === false ? events : checkEvents(events);
+    const records = checked.map((e) => ({ key: e.contactId, value: e }));
     if (this.spoolMode || this.opts.spool.pending > 0) return this.toSpool(records);
-    const sent = this.opts.publish(records, options);
+    const sent = this.opts.publish(records, { validate: false });
     const outcome = await settleWithin(sent, this.opts.publishTimeoutMs);
     if (outcome === 'acked') return;
+    // The publisher's own refusal (nothing was sent): an outage it is not, so no spooling.
+    if (outcome instanceof InvalidEventError) throw outcome;
     if (!this.spoolMode) this.opts.logger.warn({ outcome }, 'kafka did not acknowledge in time: spooling events locally');
     this.spoolMode = true;
     if (outcome === 'timeout') this.watchLate(sent, events);
@@ -122,9 +135,11 @@ export class EventRecorder {
           await sleep(5);
           continue;
         }
-        const toSend = batch.records.filter((r) => !this.lateAcked.has((r.value as EmailEvent).id)) as Array<{ key: string; value: EmailEvent }>;
+        const unacked = batch.records.filter((r) => !this.lateAcked.has((r.value as EmailEvent).id));
+        const { toSend, letters } = this.sortOut(unacked);
         if (batch.skipped > 0) logger.error({ skipped: batch.skipped }, 'spool had unreadable lines; skipped');
-        await publish(toSend);
+        if (letters.length > 0) await this.opts.publishDeadLetters(letters);
+        await publish(toSend, { validate: false });
         await spool.ack(batch.end, batch.records.length + batch.skipped);
         this.replayed.inc(toSend.length);
         this.pendingGauge.set(spool.pending);
@@ -135,6 +150,22 @@ export class EventRecorder {
         delay = Math.min(delay * 2, 5_000);
       }
     }
+  }
+
+  /** Splits spooled records into valid events and dead letters for those that fail the schema. */
+  private sortOut(records: SpoolRecord[]): { toSend: Array<{ key: string; value: EmailEvent }>; letters: DeadLetter[] } {
+    const toSend: Array<{ key: string; value: EmailEvent }> = [];
+    const letters: DeadLetter[] = [];
+    for (const r of records) {
+      const parsed = parseWith(EmailEventSchema, r.value);
+      if (parsed.ok) {
+        toSend.push({ key: r.key, value: parsed.value });
+        continue;
+      }
+      this.opts.logger.error({ key: r.key, problems: parsed.problems }, 'spooled event fails the schema: moved to dead letters');
+      letters.push(spoolDeadLetter(r, parsed.problems, new Date()));
+    }
+    return { toSend, letters };
   }
 
   /** Waits for the replay in progress to finish its batch; what remains stays in the spool. */
@@ -158,13 +189,18 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-async function settleWithin(p: Promise<void>, ms: number): Promise<'acked' | 'failed' | 'timeout'> {
+/** 'failed' is Kafka's failure; the publisher refusing a record comes back as its error. */
+async function settleWithin(p: Promise<void>, ms: number): Promise<'acked' | 'failed' | 'timeout' | InvalidEventError> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), ms);
   });
+  const settled = p.then(
+    (): 'acked' => 'acked',
+    (err: unknown) => (err instanceof InvalidEventError ? err : ('failed' as const)),
+  );
   try {
-    return await Promise.race([p.then((): 'acked' => 'acked', (): 'failed' => 'failed'), timeout]);
+    return await Promise.race([settled, timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -3,6 +3,7 @@ import type { EmailEvent } from '@payam/contracts';
 import type { Delivered } from '@payam/kafka';
 import type { Logger } from '@payam/observability';
 import type { Guardrail } from '../guardrail/guardrail';
+import { applyUpdates, type BulkWritable } from './increments';
 import { fieldKey, variantKey, type Counter, type StatsCollections } from './store';
 
 type Inc = Record<string, number>;
@@ -44,9 +45,12 @@ function hourOf(iso: string): string {
  *      counted before, and the event is skipped;
  *   2. insert "first" markers (first open of a delivery, first human click of a link, …) the same
  *      way: an inserted marker is what makes a unique counter move;
- *   3. one bulkWrite of $inc upserts into the per-variant and per-hour documents.
- * A crash between 1 and 3 leaves that batch's fresh events marked but not counted (an under-count
- * bounded by one batch, logged at restart as nothing); redelivery never double-counts.
+ *   3. the batch's increments merged per document (one $inc per per-variant and per-hour
+ *      document), each written as its own upsert by _id, a few at a time (see increments.ts for
+ *      why not one bulkWrite).
+ * A crash (or a failed write) between 1 and the end of 3 leaves that batch's fresh events marked
+ * but not, or only partly, counted (an under-count bounded by one batch); redelivery never
+ * double-counts. One writer per partition: handleBatch runs once per partition at a time.
  */
 export class StatsProjector {
   constructor(
@@ -100,34 +104,24 @@ export class StatsProjector {
       if ('c.delivered' in inc || 'c.complained' in inc) touched.add(`${e.workspaceId}\u0000${campaignId}`);
     }
 
-    if (docs.size > 0) {
-      await this.c.campaigns.bulkWrite(
-        [...docs].map(([_id, d]) => ({
-          updateOne: {
-            filter: { _id },
-            update: {
-              $inc: d.inc,
-              ...(Object.keys(d.set).length > 0 ? { $set: d.set } : {}),
-              $setOnInsert: { workspaceId: d.ws, campaignId: d.campaignId, variantId: d.variantId },
-            },
-            upsert: true,
-          },
-        })),
-        { ordered: false },
-      );
-    }
-    if (hours.size > 0) {
-      await this.c.hourly.bulkWrite(
-        [...hours].map(([_id, d]) => ({
-          updateOne: {
-            filter: { _id },
-            update: { $inc: d.inc, $setOnInsert: { workspaceId: d.ws, campaignId: d.campaignId, variantId: d.variantId, hour: new Date(d.hour) } },
-            upsert: true,
-          },
-        })),
-        { ordered: false },
-      );
-    }
+    const campaigns = this.c.campaigns as unknown as BulkWritable;
+    const hourly = this.c.hourly as unknown as BulkWritable;
+    await applyUpdates([
+      ...[...docs].map(([_id, d]) => ({
+        coll: campaigns,
+        _id,
+        update: {
+          $inc: d.inc,
+          ...(Object.keys(d.set).length > 0 ? { $set: d.set } : {}),
+          $setOnInsert: { workspaceId: d.ws, campaignId: d.campaignId, variantId: d.variantId },
+        },
+      })),
+      ...[...hours].map(([_id, d]) => ({
+        coll: hourly,
+        _id,
+        update: { $inc: d.inc, $setOnInsert: { workspaceId: d.ws, campaignId: d.campaignId, variantId: d.variantId, hour: new Date(d.hour) } },
+      })),
+    ]);
     if (this.guardrail) {
       for (const key of touched) {
         const [ws, campaignId] = key.split('\u0000') as [string, string];

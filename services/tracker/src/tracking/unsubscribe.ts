@@ -1,4 +1,6 @@
 import type { Response } from 'express';
+import { InvalidInputError } from '@payam/errors';
+import type { Logger } from '@payam/observability';
 import type { EventRecorder } from '../spool/recorder';
 import { unsubscribedEvent, type TokenVerifier } from './events';
 import { badToken } from './hot-routes';
@@ -6,6 +8,7 @@ import { badToken } from './hot-routes';
 export interface UnsubscribeDeps {
   tokens: TokenVerifier;
   recorder: EventRecorder;
+  logger: Logger;
   now?: () => Date;
 }
 
@@ -66,7 +69,16 @@ export async function unsubscribe(deps: UnsubscribeDeps, token: string, body: un
   const p = verified(deps, token);
   if (p === null) return badToken(res);
   const source = isOneClick(body) ? 'one_click' : 'page';
-  await deps.recorder.record([unsubscribedEvent(p, source, (deps.now ?? (() => new Date()))())]);
+  try {
+    await deps.recorder.record([unsubscribedEvent(p, source, (deps.now ?? (() => new Date()))())]);
+  } catch (err) {
+    if (!(err instanceof InvalidInputError)) throw err;
+    // A genuine token whose event the schema refuses: a signer bug (or a token from a laxer
+    // version), not the visitor's fault and not an outage. Logged for us; the visitor gets the
+    // bad-link page every unusable token gets.
+    deps.logger.error({ problems: err.problems, workspaceId: p.workspaceId, deliveryId: p.deliveryId }, 'unsubscribe not recorded: event fails the schema');
+    return badToken(res);
+  }
   if (source === 'one_click') {
     res.status(200).set({ 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).send('Unsubscribed\n');
     return;
