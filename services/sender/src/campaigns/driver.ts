@@ -5,7 +5,7 @@ import type { SenderContext } from '../context';
 import { resolveAudience } from '../audience/resolve';
 import { publishSendJobs } from '../delivery/enqueue';
 import { claimModel, deliveryModel, insertNew, outcomeModel, workerModel } from '../delivery/model';
-import type { CampaignDoc } from './model';
+import { EMPTY_COUNTS, type CampaignDoc } from './model';
 import { startFields, type CampaignService } from './service';
 import type { ExperimentService } from '../experiments/service';
 
@@ -22,8 +22,8 @@ export interface DriverOptions {
  * claims what it does with an atomic conditional update):
  * - starts scheduled campaigns whose sendAt has come;
  * - does campaigns' background work (resolve the audience into deliveries and enqueue their
- *   jobs, chunk by chunk with a checkpoint, so a process that dies mid-start is resumed by
- *   another from the checkpoint without duplicates; re-enqueue after a resume);
+ *   jobs, chunk by chunk, so sending starts while resolution goes on; a process that dies
+ *   mid-start is resumed by another, which walks again without duplicates; re-enqueue after a resume);
  * - completes campaigns with nothing left to send;
  * - marks deliveries left in 'sending' by dead workers as 'unknown'.
  */
@@ -161,7 +161,8 @@ export class CampaignDriver implements Component {
     } else if (c.resolution.status !== 'done') {
       // Experiment, remainder stage: everyone outside the test cohort gets the winner.
       const testIds = c.experiment ? await this.experiments.testDeliveryIds(campaignId) : null;
-      const chunks = resolveAudience(this.ctx.conn, c, { cursor: c.resolution.cursor, start: c.resolution.counts });
+      // A resumed resolution walks the audience again from the start (see resolveAudience).
+      const chunks = resolveAudience(this.ctx.conn, c, { start: { ...EMPTY_COUNTS } });
       for await (const resolved of chunks) {
         const chunk = testIds ? { ...resolved, deliveries: this.experiments.remainderDeliveries(c, resolved.deliveries, testIds) } : resolved;
         await insertNew(deliveryModel(this.ctx.conn), chunk.deliveries);
@@ -169,7 +170,7 @@ export class CampaignDriver implements Component {
         // job it had published too is a duplicate the claim absorbs, one it had not is needed.
         await publishSendJobs(
           this.ctx.publisher,
-          chunk.deliveries.filter((d) => d.state === 'queued'),
+          chunk.deliveries.filter((d) => d.state === 'queued').map((d) => ({ ...d, contact: resolved.jobContacts.get(d._id) })),
         );
         const saved = await this.model.updateOne(
           { _id: campaignId, 'work.leaseBy': this.me },

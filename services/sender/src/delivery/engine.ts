@@ -4,7 +4,6 @@ import type { Logger } from '@payam/observability';
 import type { SenderContext } from '../context';
 import type { CampaignDoc } from '../campaigns/model';
 import type { CampaignService } from '../campaigns/service';
-import type { ContactDoc } from '../contacts/model';
 import { renderMessage, type RenderableTemplate } from '../templates/render';
 import { contactTemplateData } from '../templates/service';
 import { exclusionReason } from '../audience/resolve';
@@ -14,7 +13,7 @@ import { publishSendJobs } from './enqueue';
 import { SendError, type Messenger, type OutgoingMessage } from './messenger';
 import { claimModel, insertNew, outcomeModel, type OutcomeDoc } from './model';
 import { backoffMs, Semaphore, type TokenBucket } from './rate-limiter';
-import { BatchRecipients, RecipientReader, type Recipient, type RecipientSnapshot } from './recipients';
+import { BatchRecipients, RecipientReader, type Recipient, type RecipientSnapshot, type SendableContact } from './recipients';
 
 export interface EngineOptions {
   /** Sends in flight per worker. */
@@ -215,6 +214,7 @@ export class SendEngine {
             contactId: j.contactId,
             phase: j.phase,
             variantId: recipients.byDelivery.get(j.deliveryId)!.variantId,
+            contact: j.contact,
           })),
           Date.now(),
         );
@@ -292,7 +292,7 @@ export class SendEngine {
     if (entry?.doc) entry.doc = { ...entry.doc, state: 'paused' };
   }
 
-  private async compose(job: SendJob, campaign: CampaignDoc, variantId: string | null, contact: ContactDoc): Promise<{ message: OutgoingMessage; subject: string }> {
+  private async compose(job: SendJob, campaign: CampaignDoc, variantId: string | null, contact: SendableContact): Promise<{ message: OutgoingMessage; subject: string }> {
     const issuedAt = Math.floor(Date.now() / 1000);
     const base = {
       workspaceId: job.workspaceId,
