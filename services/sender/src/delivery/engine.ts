@@ -11,7 +11,7 @@ import { addTextFooter, addTracking } from './compose';
 import { variantOf, withVariant } from '../experiments/variants';
 import { publishSendJobs } from './enqueue';
 import { SendError, type Messenger, type OutgoingMessage } from './messenger';
-import { claimModel, insertNew, outcomeModel, type OutcomeDoc } from './model';
+import { claimModel, insertNew, outcomeModel, recordProgress, type OutcomeDoc } from './model';
 import { backoffMs, Semaphore, type TokenBucket } from './rate-limiter';
 import { BatchRecipients, RecipientReader, type Recipient, type RecipientSnapshot, type SendableContact } from './recipients';
 
@@ -199,7 +199,10 @@ export class SendEngine {
         Topics.emailEvents,
         done.map((r) => ({ key: r.outcome.contactId, value: r.event })),
       );
-      await retrying(() => insertNew(outcomeModel(this.ctx.conn), done.map((r) => r.outcome)), 5);
+      const outcomes = done.map((r) => r.outcome);
+      const added = await retrying(() => insertNew(outcomeModel(this.ctx.conn), outcomes), 5);
+      // Only speeds up completion (the driver's exact count is the fallback): a failure is logged, not retried.
+      await recordProgress(this.ctx.conn, outcomes.filter((_, i) => added.has(i))).catch((err: unknown) => this.log.warn({ err }, 'progress note not written'));
     }
     if (released.length > 0) {
       await claimModel(this.ctx.conn).deleteMany({ _id: { $in: released.map((j) => j.deliveryId) }, workerId: this.workerId });
