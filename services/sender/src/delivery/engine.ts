@@ -11,7 +11,8 @@ import { addTextFooter, addTracking } from './compose';
 import { variantOf, withVariant } from '../experiments/variants';
 import { publishSendJobs } from './enqueue';
 import { SendError, type Messenger, type OutgoingMessage } from './messenger';
-import { claimModel, insertNew, outcomeModel, recordProgress, type OutcomeDoc } from './model';
+import { claimModel, insertNew, outcomeModel, type OutcomeDoc } from './model';
+import { ProgressBuffer } from './progress';
 import { backoffMs, Semaphore, type TokenBucket } from './rate-limiter';
 import { BatchRecipients, RecipientReader, type Recipient, type RecipientSnapshot, type SendableContact } from './recipients';
 
@@ -67,6 +68,8 @@ export class SendEngine {
   private readonly templates = new Map<string, { at: number; tpl: Promise<RenderableTemplate> }>();
   private readonly errorsInARow = new Map<string, number>();
   private readonly recipients: RecipientReader;
+  /** Outcome counts for the driver's completion check (progress.ts). */
+  private readonly progress: ProgressBuffer;
   private readonly log: Logger;
 
   constructor(
@@ -86,6 +89,8 @@ export class SendEngine {
     this.chunkLanes = new Semaphore(Math.max(1, Math.floor((2 * opts.concurrency) / this.chunkSize)));
     this.recipients = new RecipientReader(ctx.conn);
     this.log = ctx.logger.child({ component: 'send-engine', workerId });
+    // Only speeds up completion (the driver's exact count is the fallback): a failure is logged.
+    this.progress = new ProgressBuffer(ctx.conn, 250, (err) => this.log.warn({ err }, 'progress note not written'));
   }
 
   /**
@@ -120,6 +125,11 @@ export class SendEngine {
         }),
       ),
     );
+  }
+
+  /** Writes the progress notes gathered so far (on stop: completion then needs no exact count). */
+  flushProgress(): Promise<void> {
+    return this.progress.flush();
   }
 
   private async campaign(campaignId: string, maxAgeMs: number): Promise<CampaignDoc | null> {
@@ -201,8 +211,7 @@ export class SendEngine {
       );
       const outcomes = done.map((r) => r.outcome);
       const added = await retrying(() => insertNew(outcomeModel(this.ctx.conn), outcomes), 5);
-      // Only speeds up completion (the driver's exact count is the fallback): a failure is logged, not retried.
-      await recordProgress(this.ctx.conn, outcomes.filter((_, i) => added.has(i))).catch((err: unknown) => this.log.warn({ err }, 'progress note not written'));
+      this.progress.add(outcomes.filter((_, i) => added.has(i)));
     }
     if (released.length > 0) {
       await claimModel(this.ctx.conn).deleteMany({ _id: { $in: released.map((j) => j.deliveryId) }, workerId: this.workerId });

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 
 /*
@@ -48,20 +48,6 @@ export interface OutcomeDoc {
   messageId: string | null;
   code: string | null;
   reason: string | null;
-  at: Date;
-}
-
-/**
- * How many outcomes one insert added, per campaign: the driver sums these (a few thousand small
- * documents for a 100k campaign) to see a campaign finished, instead of counting its outcomes
- * and deliveries (two whole-collection scans on FerretDB v1, ~6 s each at 100k). Written after
- * the outcomes, so the sum never runs ahead of them; a crash in between leaves it short, and the
- * driver's occasional exact count completes that campaign instead.
- */
-export interface ProgressDoc {
-  _id: string;
-  campaignId: string;
-  n: number;
   at: Date;
 }
 
@@ -121,17 +107,6 @@ const outcomeSchema = new Schema<OutcomeDoc>(
 );
 outcomeSchema.index({ campaignId: 1, state: 1 });
 
-const progressSchema = new Schema<ProgressDoc>(
-  {
-    _id: { type: String, required: true },
-    campaignId: { type: String, required: true },
-    n: { type: Number, required: true },
-    at: { type: Date, required: true },
-  },
-  { collection: 'delivery_progress', ...opts },
-);
-progressSchema.index({ campaignId: 1 });
-
 // No TTL index: FerretDB v1 refuses expireAfterSeconds; liveness is judged by heartbeatAt and
 // the sweeper prunes long-dead entries.
 const workerSchema = new Schema<WorkerDoc>(
@@ -151,23 +126,7 @@ function model<T>(conn: Connection, name: string, schema: Schema<T>): Model<T> {
 export const deliveryModel = (conn: Connection): Model<DeliveryDoc> => model(conn, 'Delivery', deliverySchema);
 export const claimModel = (conn: Connection): Model<ClaimDoc> => model(conn, 'DeliveryClaim', claimSchema);
 export const outcomeModel = (conn: Connection): Model<OutcomeDoc> => model(conn, 'DeliveryOutcome', outcomeSchema);
-export const progressModel = (conn: Connection): Model<ProgressDoc> => model(conn, 'DeliveryProgress', progressSchema);
 export const workerModel = (conn: Connection): Model<WorkerDoc> => model(conn, 'SendWorker', workerSchema);
-
-/** Notes how many of the given outcomes an insert added, per campaign (see ProgressDoc). */
-export async function recordProgress(conn: Connection, inserted: Array<Pick<OutcomeDoc, 'campaignId'>>): Promise<void> {
-  const byCampaign = new Map<string, number>();
-  for (const o of inserted) byCampaign.set(o.campaignId, (byCampaign.get(o.campaignId) ?? 0) + 1);
-  if (byCampaign.size === 0) return;
-  const at = new Date();
-  await progressModel(conn).collection.insertMany([...byCampaign].map(([campaignId, n]) => ({ _id: randomUUID(), campaignId, n, at })) as never[]);
-}
-
-/** Outcomes recorded for a campaign, as the progress notes add up (never more than there are). */
-export async function progressOf(conn: Connection, campaignId: string): Promise<number> {
-  const docs = await progressModel(conn).find({ campaignId }, { n: 1 }).lean();
-  return docs.reduce((a, d) => a + d.n, 0);
-}
 
 /** One delivery per campaign and contact: the id is derived from both, so re-resolving never duplicates. */
 export function deliveryIdFor(campaignId: string, contactId: string): string {
