@@ -19,5 +19,19 @@ export const SendJob = z.object({
    * field existed: the worker then reads the delivery for it.
    */
   variantId: z.string().min(1).max(32).nullable().optional(),
+  /**
+   * The recipient as audience resolution saw it, so the worker reads no contact (a contacts
+   * query scans the whole collection on FerretDB v1). `version` is the contact's version then:
+   * the worker applies any later status, address or erasure change from the sender's contact
+   * change log. `attributes` (the template data) is left out when large (the worker then reads
+   * the contact, as for a job without this field, published before it existed).
+   */
+  contact: z
+    .object({
+      email: z.string().min(3).max(254),
+      version: z.number().int().nonnegative(),
+      attributes: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
 });
 export type SendJob = z.infer<typeof SendJob>;

@@ -70,7 +70,14 @@ export interface CampaignDoc {
   /** Why the campaign is paused or failed (a person, too many errors, a guardrail). */
   stateReason: string | null;
   sendAt: Date | null;
-  resolution: { status: 'pending' | 'done'; cursor: string | null; counts: AudienceCounts; resolvedAt: Date | null };
+  resolution: {
+    status: 'pending' | 'done';
+    cursor: string | null;
+    counts: AudienceCounts;
+    resolvedAt: Date | null;
+    /** Queued deliveries of a plain campaign's resolution (absent: unknown, e.g. experiments); for completion. */
+    queued?: number;
+  };
   work: CampaignWork;
   /** A/B subject-line experiment (issue 6); null for a plain campaign. */
   experiment: CampaignExperiment | null;

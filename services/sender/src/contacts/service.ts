@@ -15,6 +15,7 @@ import { newId } from '../ids';
 import { listModel, type ListModel } from '../lists/model';
 import { contactModel, type ContactDoc, type ContactModel } from './model';
 import { contactOutboxModel, writeThenPublish, type ContactOutboxModel } from './outbox';
+import { contactChangeModel, recordContactChanges, type ContactChangeModel } from './changes';
 import { attributeProblems, type ContactCreate, type ContactListQuery, type ContactPatch, type ContactUpsert } from './schemas';
 
 /** What the API answers for a contact. */
@@ -125,6 +126,8 @@ export class ContactService {
   readonly model: ContactModel;
   readonly lists: ListModel;
   readonly outbox: ContactOutboxModel;
+  /** Status, address and erasure changes, read by send workers instead of the contacts (changes.ts). */
+  readonly changes: ContactChangeModel;
 
   constructor(
     conn: Connection,
@@ -134,6 +137,7 @@ export class ContactService {
     this.model = contactModel(conn);
     this.lists = listModel(conn);
     this.outbox = contactOutboxModel(conn);
+    this.changes = contactChangeModel(conn);
   }
 
   async create(workspaceId: string, input: ContactCreate): Promise<ContactDoc> {
@@ -265,6 +269,8 @@ export class ContactService {
       );
       // Lost a race with another write: erase what is there now.
       if (res.matchedCount === 0) throw new ConflictError('the contact changed concurrently; retry');
+      // Also stops send jobs that already carry the address (a crash before this is healed by the re-publisher).
+      await recordContactChanges(this.changes, [erased]);
       return erased;
     });
   }
@@ -303,7 +309,12 @@ export class ContactService {
         .lean();
       if (notes.length === 0) return total;
       for (const note of notes) {
-        await this.publishCurrent([...new Set(note.contactIds)]);
+        // The write may have crashed before its change-log entry: record the current state too.
+        const ids = [...new Set(note.contactIds)];
+        for (let i = 0; i < ids.length; i += 500) {
+          await recordContactChanges(this.changes, await this.model.find({ _id: { $in: ids.slice(i, i + 500) } }).lean());
+        }
+        await this.publishCurrent(ids);
         await this.outbox.deleteOne({ _id: note._id });
         total += note.contactIds.length;
       }
@@ -359,7 +370,10 @@ export class ContactService {
           { _id: doc._id, version: doc.version, erasedAt: null },
           { $set: { ...changes, version: next.version, updatedAt: next.updatedAt } },
         );
-        return res.matchedCount === 0 ? null : next;
+        if (res.matchedCount === 0) return null;
+        // A new status or address must reach send jobs resolved before it (changes.ts).
+        if (changes.status !== undefined || changes.email !== undefined) await recordContactChanges(this.changes, [next]);
+        return next;
       } catch (err) {
         if (isDuplicateKeyError(err)) throw new ConflictError('another contact has this email', { email: changes.email });
         throw err;

@@ -4,7 +4,6 @@ import type { Logger } from '@payam/observability';
 import type { SenderContext } from '../context';
 import type { CampaignDoc } from '../campaigns/model';
 import type { CampaignService } from '../campaigns/service';
-import type { ContactDoc } from '../contacts/model';
 import { renderMessage, type RenderableTemplate } from '../templates/render';
 import { contactTemplateData } from '../templates/service';
 import { exclusionReason } from '../audience/resolve';
@@ -13,8 +12,9 @@ import { variantOf, withVariant } from '../experiments/variants';
 import { publishSendJobs } from './enqueue';
 import { SendError, type Messenger, type OutgoingMessage } from './messenger';
 import { claimModel, insertNew, outcomeModel, type OutcomeDoc } from './model';
+import { ProgressBuffer } from './progress';
 import { backoffMs, Semaphore, type TokenBucket } from './rate-limiter';
-import { BatchRecipients, RecipientReader, type Recipient, type RecipientSnapshot } from './recipients';
+import { BatchRecipients, RecipientReader, type Recipient, type RecipientSnapshot, type SendableContact } from './recipients';
 
 export interface EngineOptions {
   /** Sends in flight per worker. */
@@ -68,6 +68,8 @@ export class SendEngine {
   private readonly templates = new Map<string, { at: number; tpl: Promise<RenderableTemplate> }>();
   private readonly errorsInARow = new Map<string, number>();
   private readonly recipients: RecipientReader;
+  /** Outcome counts for the driver's completion check (progress.ts). */
+  private readonly progress: ProgressBuffer;
   private readonly log: Logger;
 
   constructor(
@@ -87,6 +89,8 @@ export class SendEngine {
     this.chunkLanes = new Semaphore(Math.max(1, Math.floor((2 * opts.concurrency) / this.chunkSize)));
     this.recipients = new RecipientReader(ctx.conn);
     this.log = ctx.logger.child({ component: 'send-engine', workerId });
+    // Only speeds up completion (the driver's exact count is the fallback): a failure is logged.
+    this.progress = new ProgressBuffer(ctx.conn, 250, (err) => this.log.warn({ err }, 'progress note not written'));
   }
 
   /**
@@ -121,6 +125,11 @@ export class SendEngine {
         }),
       ),
     );
+  }
+
+  /** Writes the progress notes gathered so far (on stop: completion then needs no exact count). */
+  flushProgress(): Promise<void> {
+    return this.progress.flush();
   }
 
   private async campaign(campaignId: string, maxAgeMs: number): Promise<CampaignDoc | null> {
@@ -200,7 +209,9 @@ export class SendEngine {
         Topics.emailEvents,
         done.map((r) => ({ key: r.outcome.contactId, value: r.event })),
       );
-      await retrying(() => insertNew(outcomeModel(this.ctx.conn), done.map((r) => r.outcome)), 5);
+      const outcomes = done.map((r) => r.outcome);
+      const added = await retrying(() => insertNew(outcomeModel(this.ctx.conn), outcomes), 5);
+      this.progress.add(outcomes.filter((_, i) => added.has(i)));
     }
     if (released.length > 0) {
       await claimModel(this.ctx.conn).deleteMany({ _id: { $in: released.map((j) => j.deliveryId) }, workerId: this.workerId });
@@ -215,6 +226,7 @@ export class SendEngine {
             contactId: j.contactId,
             phase: j.phase,
             variantId: recipients.byDelivery.get(j.deliveryId)!.variantId,
+            contact: j.contact,
           })),
           Date.now(),
         );
@@ -292,7 +304,7 @@ export class SendEngine {
     if (entry?.doc) entry.doc = { ...entry.doc, state: 'paused' };
   }
 
-  private async compose(job: SendJob, campaign: CampaignDoc, variantId: string | null, contact: ContactDoc): Promise<{ message: OutgoingMessage; subject: string }> {
+  private async compose(job: SendJob, campaign: CampaignDoc, variantId: string | null, contact: SendableContact): Promise<{ message: OutgoingMessage; subject: string }> {
     const issuedAt = Math.floor(Date.now() / 1000);
     const base = {
       workspaceId: job.workspaceId,

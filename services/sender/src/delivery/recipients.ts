@@ -1,14 +1,18 @@
 import type { SendJob } from '@payam/contracts';
 import type { Connection } from 'mongoose';
 import { contactModel, type ContactDoc } from '../contacts/model';
+import { contactChangeModel, latestChanges, type ContactChangeDoc } from '../contacts/changes';
 import { normaliseEmail } from '../contacts/schemas';
 import { suppressedAmong } from '../suppression/service';
 import { deliveryModel } from './model';
 
+/** What sending needs of a contact: whether it may be sent to, where, and the template data. */
+export type SendableContact = Pick<ContactDoc, '_id' | 'workspaceId' | 'email' | 'status' | 'attributes' | 'erasedAt'>;
+
 /** What the engine needs of a job's recipient to decide whether, and what, to send. */
 export interface Recipient {
   /** null: the contact is gone (or belongs to another workspace). */
-  contact: ContactDoc | null;
+  contact: SendableContact | null;
   suppressed: boolean;
   variantId: string | null;
   /** False for a delivery that is not a queued recipient (only known for jobs without a variant field). */
@@ -22,8 +26,31 @@ export interface RecipientSnapshot {
 }
 
 /**
- * Reads the recipients of many jobs at once: one `$in` over contacts, one over suppressions
- * (and, only for jobs published before they carried their variant, one over deliveries). On
+ * A job's recipient as resolution carried it, with the newest status, address or erasure change
+ * logged since (the contact had no later change: it was a subscribed recipient then).
+ */
+export function carriedContact(job: SendJob & { contact: NonNullable<SendJob['contact']> }, change: ContactChangeDoc | undefined): SendableContact {
+  const newer = change !== undefined && change.version > job.contact.version ? change : undefined;
+  return {
+    _id: job.contactId,
+    workspaceId: job.workspaceId,
+    email: newer ? newer.email : job.contact.email,
+    status: newer ? newer.status : 'subscribed',
+    attributes: newer?.erased ? {} : (job.contact.attributes ?? {}),
+    erasedAt: newer?.erased ? newer.at : null,
+  };
+}
+
+function carries(j: SendJob): j is SendJob & { contact: NonNullable<SendJob['contact']> } {
+  return j.contact?.attributes !== undefined;
+}
+
+/**
+ * Reads the recipients of many jobs at once. A job that carries its contact (and template data)
+ * needs only the contact change log (one query per workspace; a small collection); the others
+ * (published before jobs carried it, or with large attributes) one `$in` over contacts. Then one
+ * query over suppressions (and, only for jobs published before they carried their variant, one
+ * over deliveries). On
  * FerretDB v1 every query scans its whole collection whatever the filter, so the cost is per
  * query, not per job: reads asked for while one is under way are merged into the next, which
  * lets the partitions a worker serves share their scans.
@@ -58,13 +85,20 @@ export class RecipientReader {
 
   private async load(jobs: SendJob[]): Promise<RecipientSnapshot> {
     const at = Date.now();
-    const contactIds = [...new Set(jobs.map((j) => j.contactId))];
+    const contactIds = [...new Set(jobs.filter((j) => !carries(j)).map((j) => j.contactId))];
+    const carriedByWorkspace = new Map<string, string[]>();
+    for (const j of jobs) if (carries(j)) carriedByWorkspace.set(j.workspaceId, [...(carriedByWorkspace.get(j.workspaceId) ?? []), j.contactId]);
     const legacy = jobs.filter((j) => j.variantId === undefined).map((j) => j.deliveryId);
-    const [contacts, deliveries] = await Promise.all([
-      contactModel(this.conn).find({ _id: { $in: contactIds } }).lean(),
+    const changes = contactChangeModel(this.conn);
+    const [read, deliveries, changed] = await Promise.all([
+      contactIds.length > 0 ? contactModel(this.conn).find({ _id: { $in: contactIds } }).lean() : [],
       legacy.length > 0 ? deliveryModel(this.conn).find({ _id: { $in: legacy } }, { variantId: 1, state: 1 }).lean() : [],
+      Promise.all([...carriedByWorkspace].map(([ws, ids]) => latestChanges(changes, ws, ids).then((m) => [ws, m] as const))),
     ]);
-    const contactById = new Map(contacts.map((c) => [c._id, c]));
+    const changeOf = new Map(changed);
+    const contactById = new Map<string, SendableContact>(read.map((c) => [c._id, c]));
+    for (const j of jobs) if (carries(j)) contactById.set(j.contactId, carriedContact(j, changeOf.get(j.workspaceId)?.get(j.contactId)));
+    const contacts = [...contactById.values()];
     const deliveryById = new Map(deliveries.map((d) => [d._id, d]));
     // Suppressions are per workspace: one query per workspace in the batch (almost always one).
     const emailsByWorkspace = new Map<string, string[]>();

@@ -33,6 +33,7 @@ export function sesMessenger(ctx: SenderContext): SesMessenger {
 export function sendWorker(ctx: SenderContext, campaigns: CampaignService, messenger: Messenger = sesMessenger(ctx)): Component {
   const c = ctx.config;
   let handle: ConsumerHandle | null = null;
+  let engine: SendEngine | null = null;
   let providerRate = c.SES_MAX_SEND_RATE;
   const bucket = new TokenBucket(providerRate, 1);
   const registry = new WorkerRegistry(ctx.conn, {
@@ -51,7 +52,7 @@ export function sendWorker(ctx: SenderContext, campaigns: CampaignService, messe
       }
       await registry.start();
       bucket.setRate(providerRate / registry.aliveWorkers);
-      const engine = new SendEngine(ctx, campaigns, messenger, trackingSigner(ctx), bucket, registry.workerId, {
+      const eng = new SendEngine(ctx, campaigns, messenger, trackingSigner(ctx), bucket, registry.workerId, {
         concurrency: c.SENDER_WORKER_CONCURRENCY,
         maxConsecutiveErrors: c.SENDER_MAX_CONSECUTIVE_ERRORS,
         maxAttempts: c.SENDER_MAX_SEND_ATTEMPTS,
@@ -59,6 +60,7 @@ export function sendWorker(ctx: SenderContext, campaigns: CampaignService, messe
         backoffCapMs: c.SENDER_BACKOFF_CAP_MS,
         trackingBaseUrl: c.TRACKING_BASE_URL,
       });
+      engine = eng;
       handle = await runConsumer({
         kafka: ctx.kafka,
         groupId: groupId(ctx, 'sender.workers'),
@@ -70,7 +72,7 @@ export function sendWorker(ctx: SenderContext, campaigns: CampaignService, messe
         subscriptions: [
           subscribe({
             topic: Topics.sendJobs,
-            handleBatch: (records: Array<Delivered<SendJob>>, batch) => engine.handleJobs(records.map((r) => r.value), batch.heartbeat),
+            handleBatch: (records: Array<Delivered<SendJob>>, batch) => eng.handleJobs(records.map((r) => r.value), batch.heartbeat),
           }),
         ],
       });
@@ -78,6 +80,8 @@ export function sendWorker(ctx: SenderContext, campaigns: CampaignService, messe
     async stop() {
       await handle?.stop();
       handle = null;
+      await engine?.flushProgress();
+      engine = null;
       await registry.stop();
     },
   };

@@ -3,6 +3,7 @@ import { subscribe, type Delivered } from '@payam/kafka';
 import type { Component } from '../app';
 import { consumerComponent } from '../consumer-component';
 import type { SenderContext } from '../context';
+import { campaignModel } from '../campaigns/model';
 import { deliveryModel, insertNew } from '../delivery/model';
 import { experimentEventModel, type ExperimentEventDoc, type ExperimentEventKind } from './model';
 
@@ -43,7 +44,14 @@ export function experimentEventsConsumer(ctx: SenderContext): Component {
       .map((r) => r.value)
       .filter((e) => e.variantId !== null && e.deliveryId !== null && e.campaignId !== null && recordsOf(e).length > 0);
     if (relevant.length === 0) return;
-    const ids = [...new Set(relevant.map((e) => e.deliveryId!))];
+    // Only events of this store's experiment campaigns: one query over the small campaigns
+    // collection first, rather than a read of the (large) deliveries per event of any campaign.
+    const campaignIds = [...new Set(relevant.map((e) => e.campaignId!))];
+    const experiments = new Set(
+      (await campaignModel(ctx.conn).find({ _id: { $in: campaignIds }, experiment: { $ne: null } }, { _id: 1 }).lean()).map((c) => c._id),
+    );
+    const ids = [...new Set(relevant.filter((e) => experiments.has(e.campaignId!)).map((e) => e.deliveryId!))];
+    if (ids.length === 0) return;
     // Reads by _id (fast on FerretDB); the delivery, not the event, says which variant and phase.
     const found = new Map(
       (await Promise.all(ids.map((id) => deliveries.findById(id, { campaignId: 1, workspaceId: 1, variantId: 1, phase: 1 }).lean())))

@@ -66,7 +66,7 @@ export class ExperimentService {
     const recipients: DeliveryDoc[] = [];
     const excluded: DeliveryDoc[] = [];
     let counts: AudienceCounts = { ...EMPTY_COUNTS };
-    for await (const chunk of resolveAudience(this.conn, c, { cursor: null, start: { ...EMPTY_COUNTS } })) {
+    for await (const chunk of resolveAudience(this.conn, c, { start: { ...EMPTY_COUNTS } })) {
       for (const d of chunk.deliveries) (d.state === 'queued' ? recipients : excluded).push(d);
       counts = chunk.counts;
     }

@@ -61,7 +61,14 @@ export function suppressionConsumer(ctx: SenderContext): Component {
   };
 
   const handleBatch = async (records: Array<Delivered<EmailEvent>>): Promise<void> => {
-    const relevant = records.filter((r) => suppressionOf(r.value) !== null);
+    const candidates = records.filter((r) => suppressionOf(r.value) !== null);
+    if (candidates.length === 0) return;
+    // Events of workspaces this store does not hold (another deployment sharing the topic) are
+    // dropped after one query over the small workspaces collection: each would otherwise cost a
+    // contact lookup, a whole-collection scan on FerretDB v1 (seconds at 100k contacts).
+    const wsIds = [...new Set(candidates.map((r) => r.value.workspaceId))];
+    const known = new Set((await ctx.workspaces.workspaces.find({ _id: { $in: wsIds } }, { _id: 1 }).lean()).map((w) => w._id));
+    const relevant = candidates.filter((r) => known.has(r.value.workspaceId));
     if (relevant.length === 0) return;
     const done = new Set((await processed.find({ _id: { $in: relevant.map((r) => r.value.id) } }, { _id: 1 }).lean()).map((d) => d._id));
     for (const { value: event } of relevant) {
