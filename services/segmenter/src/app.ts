@@ -118,6 +118,8 @@ export async function buildSegmenter(deps: SegmenterDeps) {
       }),
     });
     consumers.push(pipeline);
+    // Profiles of partitions held before a rebalance may have been written elsewhere since.
+    pipeline.consumer.on(pipeline.consumer.events.GROUP_JOIN, () => svc.store.forget());
     const owns = (cid: string) =>
       pipeline.assignment()[topics.contacts.name]?.includes(partitionOfKey(cid, topics.contacts.partitions)) ?? false;
     sweeper = startSweeper(evalDeps, owns, deps.sweepIntervalMs, deps.sweepBatch ?? 500);

@@ -103,6 +103,19 @@ describe('ProfileStore on the real database', () => {
     expect(await profileJournalModel(conn).countDocuments({})).toBe(0);
   });
 
+  test('after forget() (a rebalance) a profile is read again from the database', async () => {
+    const store = ProfileStore.on(conn);
+    const p = emptyProfile(ws, 'moved');
+    await store.save([p]);
+    // Another process wrote it while this one did not hold its partition.
+    const elsewhere = toDoc({ ...p, attrs: { by: 'other owner' } }, 5);
+    await profileModel(conn).replaceOne({ _id: elsewhere._id }, elsewhere);
+    expect((await store.load([{ ws, cid: 'moved' }])).get(elsewhere._id)!.rev).toBe(1);
+    store.forget();
+    const now = (await store.load([{ ws, cid: 'moved' }])).get(elsewhere._id)!;
+    expect([now.rev, now.attrs]).toEqual([5, { by: 'other owner' }]);
+  });
+
   test('delete removes the profile from memory and the database', async () => {
     const store = ProfileStore.on(conn);
     const p = emptyProfile(ws, 'c4');

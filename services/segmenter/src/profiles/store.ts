@@ -265,6 +265,14 @@ export class ProfileStore {
     return entries.map((e) => e.doc);
   }
 
+  /**
+   * Empties the cache: called when the group's assignment changes, because a profile this
+   * process held may have been written by another process while it held the partition.
+   */
+  forget(): void {
+    this.cache.clear();
+  }
+
   private remember(d: ProfileDoc): void {
     this.cache.delete(d._id);
     this.cache.set(d._id, d);
