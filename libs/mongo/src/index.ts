@@ -59,3 +59,40 @@ export async function pingMongo(conn: Connection): Promise<void> {
 export function isDuplicateKeyError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
+
+/** Indexes of the documents an unordered insertMany skipped because they already existed; null for any other error. */
+export function duplicateIndexes(err: unknown): Set<number> | null {
+  const e = err as { writeErrors?: unknown; result?: { writeErrors?: unknown } } | null;
+  const list = (e?.writeErrors ?? e?.result?.writeErrors) as Array<{ index: number; code?: number; err?: { code?: number } }> | undefined;
+  const arr = Array.isArray(list) ? list : list ? [list] : [];
+  if (arr.length === 0) return null;
+  const out = new Set<number>();
+  for (const w of arr) {
+    if ((w.code ?? w.err?.code) !== 11000) return null;
+    out.add(w.index);
+  }
+  return out;
+}
+
+/** What insertNew writes through: a mongoose model's `.collection` or a driver collection. */
+export interface Inserter {
+  insertMany(docs: never[], options: { ordered: boolean }): Promise<unknown>;
+}
+
+/**
+ * insertMany, unordered, that tolerates documents already present (the idempotent, insert-only
+ * writes every service relies on): returns the indexes this call inserted. Any other error is
+ * rethrown.
+ */
+export async function insertNew<T>(collection: Inserter, docs: T[]): Promise<Set<number>> {
+  const inserted = new Set(docs.map((_, i) => i));
+  if (docs.length === 0) return inserted;
+  try {
+    await collection.insertMany(docs as never[], { ordered: false });
+  } catch (err) {
+    const dups = duplicateIndexes(err);
+    if (!dups) throw err;
+    for (const i of dups) inserted.delete(i);
+  }
+  return inserted;
+}

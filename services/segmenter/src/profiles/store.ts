@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { isDuplicateKeyError } from '@payam/mongo';
+import { insertNew } from '@payam/mongo';
 import { KeyedLock } from './keyed-lock';
 import { emptyProfile, membersOf, nextCheckOf, profileId, type Profile } from './profile';
 
@@ -196,9 +196,9 @@ export class ProfileStore {
     const conflicts: string[] = [];
     if (fresh.length > 0) {
       const docs = fresh.map((p) => toDoc(p, 1));
-      const lost = await insertAll(this.model, docs);
+      const inserted = await insertNew(this.model.collection, docs);
       fresh.forEach((p, i) => {
-        if (lost.has(i)) {
+        if (!inserted.has(i)) {
           conflicts.push(docs[i]!._id);
           this.cache.delete(docs[i]!._id);
         } else {
@@ -257,8 +257,8 @@ export class ProfileStore {
   private async restoreFromJournal(ids: string[]): Promise<ProfileDoc[]> {
     const entries = await this.journal.find({ _id: { $in: ids } }).lean<ProfileJournalDoc[]>();
     if (entries.length === 0) return [];
-    await insertAll(
-      this.model,
+    await insertNew(
+      this.model.collection,
       entries.map((e) => e.doc),
     );
     await this.journal.deleteMany({ _id: { $in: entries.map((e) => e._id) } });
@@ -277,21 +277,6 @@ export class ProfileStore {
     this.cache.delete(d._id);
     this.cache.set(d._id, d);
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
-  }
-}
-
-/** insertMany, unordered; returns the indexes that already existed (duplicate _id). */
-async function insertAll(model: ProfileModel, docs: ProfileDoc[]): Promise<Set<number>> {
-  try {
-    await model.collection.insertMany(docs as never[], { ordered: false });
-    return new Set();
-  } catch (err) {
-    const writeErrors = (err as { writeErrors?: Array<{ index: number; code?: number; err?: { code?: number } }> }).writeErrors;
-    if (!writeErrors || !writeErrors.every((w) => (w.code ?? w.err?.code) === 11000)) {
-      if (isDuplicateKeyError(err) && docs.length === 1) return new Set([0]);
-      throw err;
-    }
-    return new Set(writeErrors.map((w) => w.index));
   }
 }
 

@@ -1,9 +1,9 @@
 import { Topics, type SegmentMembershipChanged } from '@payam/contracts';
 import { subscribe, type Delivered, type RecordMeta } from '@payam/kafka';
+import { insertNew } from '@payam/mongo';
 import type { Component } from '../app';
 import { consumerComponent } from '../consumer-component';
 import type { SenderContext } from '../context';
-import { insertNew } from '../delivery/model';
 import { membershipModel } from './model';
 
 export interface MembershipHooks {
@@ -26,7 +26,7 @@ export async function applyMembershipChanges(
 ): Promise<void> {
   if (hooks.onEntered) for (const { value: c } of records) if (c.type === 'segment.entered') await hooks.onEntered(c);
   await insertNew(
-    membershipModel(ctx.conn),
+    membershipModel(ctx.conn).collection,
     records.map(({ value: c, meta }) => ({
       _id: c.id,
       workspaceId: c.workspaceId,

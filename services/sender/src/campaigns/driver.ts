@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@payam/observability';
+import { insertNew } from '@payam/mongo';
 import type { Component } from '../app';
 import type { SenderContext } from '../context';
 import { resolveAudience } from '../audience/resolve';
 import { publishSendJobs } from '../delivery/enqueue';
-import { claimModel, deliveryModel, insertNew, outcomeModel, workerModel } from '../delivery/model';
+import { claimModel, deliveryModel, outcomeModel, workerModel } from '../delivery/model';
 import { progressOf, recordProgress } from '../delivery/progress';
 import { EMPTY_COUNTS, type CampaignDoc } from './model';
 import { startFields, type CampaignService } from './service';
@@ -169,7 +170,7 @@ export class CampaignDriver implements Component {
       for await (const resolved of chunks) {
         const chunk = testIds ? { ...resolved, deliveries: this.experiments.remainderDeliveries(c, resolved.deliveries, testIds) } : resolved;
         queued += chunk.deliveries.filter((d) => d.state === 'queued').length;
-        await insertNew(deliveryModel(this.ctx.conn), chunk.deliveries);
+        await insertNew(deliveryModel(this.ctx.conn).collection, chunk.deliveries);
         // Jobs for the whole chunk, also for deliveries a crashed run had inserted already: a
         // job it had published too is a duplicate the claim absorbs, one it had not is needed.
         await publishSendJobs(
@@ -282,7 +283,7 @@ export class CampaignDriver implements Component {
           reason: `worker ${w._id} stopped while sending; not retried to avoid a duplicate`,
           at: now,
         }));
-        const inserted = await insertNew(outcomes, docs);
+        const inserted = await insertNew(outcomes.collection, docs);
         await recordProgress(this.ctx.conn, docs.filter((_, i) => inserted.has(i)));
         this.log.warn({ workerId: w._id, unknown: inserted.size }, 'deliveries of a dead worker marked unknown');
       }

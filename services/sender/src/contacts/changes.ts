@@ -1,5 +1,5 @@
+import { insertNew } from '@payam/mongo';
 import { Schema, type Connection, type Model } from 'mongoose';
-import { insertNew } from '../delivery/model';
 import type { ContactDoc, ContactStatus } from './model';
 
 /**
@@ -57,7 +57,7 @@ export async function recordContactChanges(model: ContactChangeModel, docs: Cont
     erased: d.erasedAt !== null && d.erasedAt !== undefined,
     at,
   }));
-  await insertNew(model, rows);
+  await insertNew(model.collection, rows);
 }
 
 /** The newest change of each given contact of one workspace, above the version a job carries. */

@@ -1,6 +1,7 @@
 import { deterministicEventId, Topics, type EmailEvent, type SendJob } from '@payam/contracts';
 import type { TokenSigner } from '@payam/tracking-token';
 import type { Logger } from '@payam/observability';
+import { insertNew } from '@payam/mongo';
 import type { SenderContext } from '../context';
 import type { CampaignDoc } from '../campaigns/model';
 import type { CampaignService } from '../campaigns/service';
@@ -11,7 +12,7 @@ import { addTextFooter, addTracking } from './compose';
 import { variantOf, withVariant } from '../experiments/variants';
 import { publishSendJobs } from './enqueue';
 import { SendError, type Messenger, type OutgoingMessage } from './messenger';
-import { claimModel, insertNew, outcomeModel, type OutcomeDoc } from './model';
+import { claimModel, outcomeModel, type OutcomeDoc } from './model';
 import { ProgressBuffer } from './progress';
 import { backoffMs, Semaphore, type TokenBucket } from './rate-limiter';
 import { BatchRecipients, RecipientReader, type Recipient, type RecipientSnapshot, type SendableContact } from './recipients';
@@ -192,7 +193,7 @@ export class SendEngine {
 
     const now = new Date();
     const won = await insertNew(
-      claimModel(this.ctx.conn),
+      claimModel(this.ctx.conn).collection,
       active.map((j) => ({ _id: j.deliveryId, campaignId: j.campaignId, workerId: this.workerId, claimedAt: now })),
     );
     const claimed = active.filter((_, i) => won.has(i));
@@ -210,7 +211,7 @@ export class SendEngine {
         done.map((r) => ({ key: r.outcome.contactId, value: r.event })),
       );
       const outcomes = done.map((r) => r.outcome);
-      const added = await retrying(() => insertNew(outcomeModel(this.ctx.conn), outcomes), 5);
+      const added = await retrying(() => insertNew(outcomeModel(this.ctx.conn).collection, outcomes), 5);
       this.progress.add(outcomes.filter((_, i) => added.has(i)));
     }
     if (released.length > 0) {

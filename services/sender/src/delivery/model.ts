@@ -132,36 +132,3 @@ export const workerModel = (conn: Connection): Model<WorkerDoc> => model(conn, '
 export function deliveryIdFor(campaignId: string, contactId: string): string {
   return `dlv_${createHash('sha256').update(`${campaignId}\u001f${contactId}`).digest('base64url').slice(0, 32)}`;
 }
-
-/** Ids of the documents an unordered insertMany did not insert because they already existed. */
-export function duplicateIndexes(err: unknown): Set<number> | null {
-  const e = err as { code?: number; writeErrors?: unknown; result?: { writeErrors?: unknown } } | null;
-  const list = (e?.writeErrors ?? e?.result?.writeErrors) as Array<{ index: number; code: number; err?: { code?: number } }> | undefined;
-  const arr = Array.isArray(list) ? list : list ? [list] : [];
-  if (arr.length === 0) return e?.code === 11000 ? null : null;
-  const out = new Set<number>();
-  for (const w of arr) {
-    const code = w.code ?? w.err?.code;
-    if (code !== 11000) return null;
-    out.add(w.index);
-  }
-  return out;
-}
-
-/**
- * insertMany, unordered, that tolerates documents already present (the idempotent transition):
- * returns the indexes that were inserted by this call. Any other error is rethrown.
- */
-export async function insertNew<T>(m: Model<T>, docs: T[]): Promise<Set<number>> {
-  const all = new Set(docs.map((_, i) => i));
-  if (docs.length === 0) return all;
-  try {
-    await m.collection.insertMany(docs as never[], { ordered: false });
-    return all;
-  } catch (err) {
-    const dups = duplicateIndexes(err);
-    if (!dups) throw err;
-    for (const i of dups) all.delete(i);
-    return all;
-  }
-}

@@ -1,10 +1,11 @@
 import { Topics, type EmailEvent } from '@payam/contracts';
 import { subscribe, type Delivered } from '@payam/kafka';
+import { insertNew } from '@payam/mongo';
 import type { Component } from '../app';
 import { consumerComponent } from '../consumer-component';
 import type { SenderContext } from '../context';
 import { campaignModel } from '../campaigns/model';
-import { deliveryModel, insertNew } from '../delivery/model';
+import { deliveryModel } from '../delivery/model';
 import { experimentEventModel, type ExperimentEventDoc, type ExperimentEventKind } from './model';
 
 /** The records an event adds for its variant: unique-per-contact facts plus one per open/click event. */
@@ -75,7 +76,7 @@ export function experimentEventsConsumer(ctx: SenderContext): Component {
       }
     }
     const unique = [...new Map(docs.map((d) => [d._id, d])).values()];
-    for (let i = 0; i < unique.length; i += 1000) await insertNew(records, unique.slice(i, i + 1000));
+    for (let i = 0; i < unique.length; i += 1000) await insertNew(records.collection, unique.slice(i, i + 1000));
   };
 
   return consumerComponent(ctx, 'experiment-events', 'sender.experiments', [subscribe({ topic: Topics.emailEvents, handleBatch })]);

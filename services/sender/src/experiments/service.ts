@@ -4,10 +4,11 @@ import { ConflictError, InvalidInputError, NotFoundError } from '@payam/errors';
 import type { EventPublisher } from '@payam/kafka';
 import type { Logger } from '@payam/observability';
 import { wilsonInterval } from '@payam/stats';
+import { insertNew } from '@payam/mongo';
 import { resolveAudience } from '../audience/resolve';
 import { campaignModel, EMPTY_COUNTS, type AudienceCounts, type CampaignDoc } from '../campaigns/model';
 import { publishSendJobs } from '../delivery/enqueue';
-import { deliveryModel, insertNew, outcomeModel, type DeliveryDoc } from '../delivery/model';
+import { deliveryModel, outcomeModel, type DeliveryDoc } from '../delivery/model';
 import { assignVariants, decideExperiment, type VariantOutcome } from './decide';
 import { decisionModel, experimentEventModel, type CampaignExperiment, type DecisionComparison, type DecisionDoc } from './model';
 import { durationMs } from './schemas';
@@ -78,10 +79,10 @@ export class ExperimentService {
       sha256,
     );
     const cohort: DeliveryDoc[] = test.map((d) => ({ ...d, phase: 'test' }));
-    for (let i = 0; i < excluded.length; i += 1000) await insertNew(deliveryModel(this.conn), excluded.slice(i, i + 1000));
+    for (let i = 0; i < excluded.length; i += 1000) await insertNew(deliveryModel(this.conn).collection, excluded.slice(i, i + 1000));
     for (let i = 0; i < cohort.length; i += 1000) {
       const part = cohort.slice(i, i + 1000);
-      await insertNew(deliveryModel(this.conn), part);
+      await insertNew(deliveryModel(this.conn).collection, part);
       await publishSendJobs(this.publisher, part);
     }
     this.log.info({ campaignId: c._id, cohort: cohort.length, audience: recipients.length }, 'experiment test cohort enqueued');

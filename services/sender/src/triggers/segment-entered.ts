@@ -1,4 +1,5 @@
 import type { SegmentMembershipChanged } from '@payam/contracts';
+import { insertNew } from '@payam/mongo';
 import type { SenderContext } from '../context';
 import { campaignModel, type CampaignDoc } from '../campaigns/model';
 import { contactModel } from '../contacts/model';
@@ -6,7 +7,7 @@ import { isSuppressed } from '../suppression/service';
 import { exclusionReason } from '../audience/resolve';
 import { isMember, membershipModel } from '../audience/model';
 import { publishSendJobs } from '../delivery/enqueue';
-import { claimModel, deliveryIdFor, deliveryModel, insertNew, type DeliveryDoc } from '../delivery/model';
+import { claimModel, deliveryIdFor, deliveryModel, type DeliveryDoc } from '../delivery/model';
 
 /**
  * Triggered campaigns ("contact entered segment S"): each running campaign on that segment gets
@@ -58,7 +59,7 @@ export class SegmentTriggers {
         reason,
         createdAt: new Date(),
       };
-      const inserted = (await insertNew(deliveryModel(this.ctx.conn), [delivery])).size > 0;
+      const inserted = (await insertNew(deliveryModel(this.ctx.conn).collection, [delivery])).size > 0;
       if (reason) continue;
       if (!inserted) {
         const existing = await deliveryModel(this.ctx.conn).findById(delivery._id, { state: 1 }).lean();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EmailEvent } from '@payam/contracts';
 import type { Delivered } from '@payam/kafka';
+import { insertNew } from '@payam/mongo';
 import type { Logger } from '@payam/observability';
 import type { Guardrail } from '../guardrail/guardrail';
 import { applyUpdates, type BulkWritable } from './increments';
@@ -14,24 +15,6 @@ interface Pending {
   variantId: string | null;
   inc: Inc;
   set: Record<string, string>;
-}
-
-/** Duplicate-key failures of an unordered insert: the indexes that were already there. */
-async function insertNew(coll: { insertMany(docs: Array<{ _id: string; at: Date }>, o: { ordered: boolean }): Promise<unknown> }, ids: string[]): Promise<Set<number>> {
-  const existing = new Set<number>();
-  if (ids.length === 0) return existing;
-  try {
-    await coll.insertMany(
-      ids.map((_id) => ({ _id, at: new Date() })),
-      { ordered: false },
-    );
-  } catch (err) {
-    const raw = (err as { writeErrors?: unknown }).writeErrors;
-    const errors = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<{ index: number; code: number }>;
-    if (errors.length === 0 || errors.some((e) => e.code !== 11000)) throw err;
-    for (const e of errors) existing.add(e.index);
-  }
-  return existing;
 }
 
 function hourOf(iso: string): string {
@@ -64,8 +47,11 @@ export class StatsProjector {
     for (const r of records) if (r.value.campaignId !== null && !byId.has(r.value.id)) byId.set(r.value.id, r.value);
     const candidates = [...byId.values()];
     if (candidates.length === 0) return;
-    const seen = await insertNew(this.c.seen, candidates.map((e) => e.id));
-    const fresh = candidates.filter((_, i) => !seen.has(i));
+    const firstSeen = await insertNew(
+      this.c.seen,
+      candidates.map((e) => ({ _id: e.id, at: new Date() })),
+    );
+    const fresh = candidates.filter((_, i) => firstSeen.has(i));
     if (fresh.length === 0) return;
 
     // Markers, in batch order, so that the first event of a kind in the batch claims it.
@@ -73,10 +59,13 @@ export class StatsProjector {
     const markerIndex = new Map<string, number>();
     const wants = fresh.map((e) => markersOf(e));
     for (const list of wants) for (const m of list) if (!markerIndex.has(m)) markerIndex.set(m, markerIds.push(m) - 1);
-    const taken = await insertNew(this.c.firsts, markerIds);
+    const won = await insertNew(
+      this.c.firsts,
+      markerIds.map((_id) => ({ _id, at: new Date() })),
+    );
     const claimed = new Set<string>();
     const granted = (m: string): boolean => {
-      if (taken.has(markerIndex.get(m)!) || claimed.has(m)) return false;
+      if (!won.has(markerIndex.get(m)!) || claimed.has(m)) return false;
       claimed.add(m);
       return true;
     };
@@ -119,7 +108,10 @@ export class StatsProjector {
       ...[...hours].map(([_id, d]) => ({
         coll: hourly,
         _id,
-        update: { $inc: d.inc, $setOnInsert: { workspaceId: d.ws, campaignId: d.campaignId, variantId: d.variantId, hour: new Date(d.hour) } },
+        update: {
+          $inc: d.inc,
+          $setOnInsert: { workspaceId: d.ws, campaignId: d.campaignId, variantId: d.variantId, hour: new Date(d.hour) },
+        },
       })),
     ]);
     if (this.guardrail) {
@@ -158,7 +150,9 @@ function markersOf(e: EmailEvent): string[] {
       return [`${s}:open`, ...(e.classification.machine ? [] : [`${s}:open-human`])];
     case 'email.clicked': {
       const l = linkKey(e);
-      return e.classification.machine ? [`${s}:click`, `${s}:click:${l}`] : [`${s}:click`, `${s}:click-human`, `${s}:click:${l}`, `${s}:click-human:${l}`];
+      return e.classification.machine
+        ? [`${s}:click`, `${s}:click:${l}`]
+        : [`${s}:click`, `${s}:click-human`, `${s}:click:${l}`, `${s}:click-human:${l}`];
     }
     case 'email.bounced':
       return [`${s}:bounce:${e.bounceType === 'Permanent' ? 'hard' : 'soft'}`];
@@ -177,7 +171,12 @@ const ONCE: Partial<Record<EmailEvent['type'], Counter>> = {
   'email.unsubscribed': 'unsubscribed',
 };
 
-function countEvent(e: EmailEvent, add: (k: string, n?: number) => void, set: Record<string, string>, granted: (m: string) => boolean): void {
+function countEvent(
+  e: EmailEvent,
+  add: (k: string, n?: number) => void,
+  set: Record<string, string>,
+  granted: (m: string) => boolean,
+): void {
   const s = subject(e);
   const once = ONCE[e.type];
   if (once) {
