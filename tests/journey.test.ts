@@ -4,15 +4,13 @@
 // number that matters checked end to end: mail in the SES emulator, events in Kafka, report
 // figures, segment memberships, suppression, the A/B winner and the win-back.
 import type http from 'node:http';
-import net from 'node:net';
-import { Kafka, logLevel } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import { Topics, type EmailEvent } from '@payam/contracts';
 import { closeServer, listen } from '@payam/http';
 import { createKafka, ensureTopics, EventPublisher } from '@payam/kafka';
 import { connectMongo, ensureIndexes } from '@payam/mongo';
 import { createLogger, createMetrics } from '@payam/observability';
-import { stack, uniqueName, waitFor } from '@payam/testkit';
+import { freePort, placeGroups, stack, topicEnds, uniqueName, waitFor, type Offsets } from '@payam/testkit';
 import { buildSegmenter, type Segmenter } from '../services/segmenter/src/app';
 import { ADMIN_SECRET, startSender, type SenderHarness } from '../services/sender/test/sender-harness';
 import { placeSenderGroups } from '../services/sender/test/group-offsets';
@@ -25,7 +23,6 @@ import { recipientOf } from '../demo/story/campaigns';
 jest.setTimeout(480_000);
 
 const CONTACTS = 600;
-type Offsets = Array<{ partition: number; offset: string }>;
 
 const logger = createLogger({ service: 'journey-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const log: string[] = [];
@@ -40,39 +37,6 @@ let segServer: http.Server;
 let segPublisher: EventPublisher;
 let endpoints: Endpoints;
 let emailEventsFrom: Offsets;
-
-async function topicEnds(topics: string[]): Promise<Record<string, Offsets>> {
-  const admin = new Kafka({ clientId: 'journey-offsets', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const out: Record<string, Offsets> = {};
-    for (const t of topics) out[t] = (await admin.fetchTopicOffsets(t)).map((p) => ({ partition: p.partition, offset: p.high }));
-    return out;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function placeGroup(kafka: Kafka, groupId: string, topic: string, at: Offsets): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.setOffsets({ groupId, topic, partitions: at });
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 beforeAll(async () => {
   const bootKafka = createKafka({ brokers: stack.kafkaBrokers, clientId: 'journey-test', logger });
@@ -99,10 +63,11 @@ beforeAll(async () => {
     timed('tracker', (async () => {
       tracker = await startTestTracker({
         env: { PORT: String(trackerPort), SNS_DEMO_MODE: 'true', STATS_GROUP_ID: trackerStats, API_KEYS_GROUP_ID: trackerKeys, MONGODB_DB: uniqueName('payam_test_journey_tracker') },
-        beforeConsumers: async (kafka) => {
-          await placeGroup(kafka, trackerStats, Topics.emailEvents.name, ends[Topics.emailEvents.name]!);
-          await placeGroup(kafka, trackerKeys, Topics.apiKeys.name, ends[Topics.apiKeys.name]!);
-        },
+        beforeConsumers: () =>
+          placeGroups([
+            { groupId: trackerStats, topic: Topics.emailEvents.name, at: ends[Topics.emailEvents.name]! },
+            { groupId: trackerKeys, topic: Topics.apiKeys.name, at: ends[Topics.apiKeys.name]! },
+          ]),
       });
     })()),
     timed('sender', (async () => {
@@ -124,7 +89,7 @@ beforeAll(async () => {
       segConn = await connectMongo({ uri: stack.mongoUri, dbName: uniqueName('payam_test_journey_segmenter'), logger });
       segPublisher = new EventPublisher(bootKafka, logger);
       await segPublisher.connect();
-      await placeGroup(bootKafka, `${segGroup}.api-keys`, Topics.apiKeys.name, ends[Topics.apiKeys.name]!);
+      await placeGroups([{ groupId: `${segGroup}.api-keys`, topic: Topics.apiKeys.name, at: ends[Topics.apiKeys.name]! }]);
       segmenter = await buildSegmenter({
         conn: segConn,
         kafka: bootKafka,

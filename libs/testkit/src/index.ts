@@ -1,3 +1,4 @@
 export * from './stack';
 export * from './ses-store';
 export * from './kafka-reader';
+export * from './kafka-offsets';

@@ -6,7 +6,7 @@ import { issueApiKey } from '@payam/api-keys';
 import { createKafka, ensureTopics, EventPublisher } from '@payam/kafka';
 import { connectMongo, ensureIndexes } from '@payam/mongo';
 import { createLogger, createMetrics } from '@payam/observability';
-import { readTopic, stack, uniqueName, waitFor } from '@payam/testkit';
+import { readTopic, stack, topicEnds, uniqueName, waitFor } from '@payam/testkit';
 import { buildSegmenter, type Segmenter } from '../src/app';
 import { DAY, emailEvent, snapshot, T0 } from './fixtures';
 
@@ -90,12 +90,7 @@ beforeAll(async () => {
   await ensureTopics(kafka, [...TOPICS, Topics.segmentMembership, Topics.apiKeys, Topics.deadLetters]);
   publisher = new EventPublisher(kafka, logger);
   await publisher.connect();
-  const admin = kafka.admin();
-  await admin.connect();
-  startOffsets = {};
-  for (const t of TOPICS)
-    startOffsets[t.name] = (await admin.fetchTopicOffsets(t.name)).map((o) => ({ partition: o.partition, offset: o.high }));
-  await admin.disconnect();
+  startOffsets = await topicEnds(TOPICS.map((t) => t.name));
   seg = await boot(uniqueName('payam_test_segmenter'), uniqueName('segmenter-test'));
   const k1 = issueApiKey({ workspaceId: WS, name: 'test' });
   const k2 = issueApiKey({ workspaceId: WS2, name: 'other' });

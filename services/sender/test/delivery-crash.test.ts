@@ -3,10 +3,9 @@
 // the dead worker left in 'sending' becomes 'unknown' and is never re-sent.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { emailsTo, stack, uniqueName, waitFor } from '@payam/testkit';
+import { emailsTo, freePort, stack, uniqueName, waitFor } from '@payam/testkit';
 import { claimModel, deliveryModel, outcomeModel } from '../src/delivery/model';
 import { placeSenderGroups, senderTopicEnds } from './group-offsets';
 import { ADMIN_SECRET, startSender, type SenderHarness, type TestWorkspace } from './sender-harness';
@@ -51,17 +50,6 @@ function exited(c: ChildProcess, timeoutMs: number): Promise<void> {
     c.once('exit', () => {
       clearTimeout(t);
       resolve();
-    });
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
     });
   });
 }

@@ -3,12 +3,11 @@
 import supertest from 'supertest';
 import { SENDER_GROUPS } from './group-offsets';
 import type TestAgent from 'supertest/lib/agent';
-import type { Kafka } from 'kafkajs';
 import { Topics } from '@payam/contracts';
 import { createKafka, ensureTopics, EventPublisher } from '@payam/kafka';
 import { connectMongo } from '@payam/mongo';
 import { createLogger, createMetrics } from '@payam/observability';
-import { stack, uniqueName } from '@payam/testkit';
+import { placeGroups, stack, uniqueName } from '@payam/testkit';
 import { buildSender, type BuildOptions, type Sender } from '../src/app';
 import { loadSenderConfig, type SenderConfig } from '../src/config';
 
@@ -43,27 +42,6 @@ export interface GroupStart {
   topics: string[];
 }
 
-/**
- * The shared topics hold every earlier run's events; a new test group reading them from the
- * beginning would spend its time catching up. Committing the current end offsets for it before
- * it starts makes it read exactly what is published from now on, without a race.
- */
-async function startGroupsAtEnd(kafka: Kafka, prefix: string, groups: GroupStart[]): Promise<void> {
-  if (groups.length === 0) return;
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (const { group, topics } of groups) {
-      for (const topic of topics) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        await admin.setOffsets({ groupId: `${prefix}.${group}`, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 export async function startSender(
   opts: BuildOptions & {
     dbPrefix?: string;
@@ -95,8 +73,12 @@ export async function startSender(
   await publisher.connect();
   const groupPrefix = opts.groupPrefix ?? uniqueName('test');
   // Every group of a new prefix starts at the topics' end: a test reads only what it publishes.
+  // (Committing the ends before the groups exist makes them read exactly what is published from now on, without a race.)
   const defaultGroups = opts.groupPrefix ? [] : SENDER_GROUPS.map(([group, topic]) => ({ group, topics: [topic] }));
-  await startGroupsAtEnd(kafka, groupPrefix, opts.groupsAtEnd ?? defaultGroups);
+  await placeGroups(
+    (opts.groupsAtEnd ?? defaultGroups).flatMap(({ group, topics }) => topics.map((topic) => ({ groupId: `${groupPrefix}.${group}`, topic }))),
+    config.KAFKA_BROKERS,
+  );
   const sender = buildSender({ config, logger, metrics, conn, kafka, publisher, groupPrefix }, opts);
   await sender.start();
   const http = supertest(sender.app);

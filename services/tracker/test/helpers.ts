@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { stack, uniqueName } from '@payam/testkit';
+import { placeGroups, stack, topicEnd, uniqueName } from '@payam/testkit';
 import { createLogger } from '@payam/observability';
 import { TokenSigner, type TokenPayload } from '@payam/tracking-token';
 import { loadTrackerConfig } from '../src/config';
@@ -25,29 +25,6 @@ export function tokenFor(p: Partial<TokenPayload> & Pick<TokenPayload, 'kind' | 
   } as TokenPayload);
 }
 
-export async function topicEnds(brokers: string[], topic: string): Promise<Array<{ partition: number; offset: string }>> {
-  const kafka = new Kafka({ clientId: 'tracker-test', brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** A new consumer group starts where the topic ends now, instead of replaying everything ever published. */
-export async function placeGroupAtEnd(kafka: Kafka, groupId: string, topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** Records of `topic` from the given offsets up to the current end, decoded, that pass the filter. */
 export async function readSince<T = Record<string, unknown>>(
   brokers: string[],
@@ -56,7 +33,7 @@ export async function readSince<T = Record<string, unknown>>(
   filter: (v: T) => boolean,
 ): Promise<T[]> {
   const kafka = new Kafka({ clientId: 'tracker-test-reader', brokers, logLevel: logLevel.NOTHING });
-  const ends = await topicEnds(brokers, topic);
+  const ends = await topicEnd(topic, brokers);
   const start = new Map(from.map((f) => [f.partition, BigInt(f.offset)]));
   const remaining = new Map(ends.filter((e) => BigInt(e.offset) > (start.get(e.partition) ?? 0n)).map((e) => [e.partition, BigInt(e.offset)]));
   const out: T[] = [];
@@ -117,7 +94,7 @@ export async function startTestTracker(opts: TestTrackerOptions = {}): Promise<R
   });
   const tracker = await startTracker(cfg, {
     logger: createLogger({ service: 'tracker', level: process.env.TRACKER_TEST_LOG ?? 'silent' }),
-    beforeConsumers: (kafka) => placeGroupAtEnd(kafka, statsGroup, 'email-events.v1'),
+    beforeConsumers: () => placeGroups([{ groupId: statsGroup, topic: 'email-events.v1' }], brokers),
     ...opts,
   });
   return Object.assign(tracker, { url: `http://127.0.0.1:${tracker.port}`, statsGroup });

@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { deterministicEventId, type DeadLetter, type EmailEvent } from '@payam/contracts';
-import { stack, uniqueName, waitFor } from '@payam/testkit';
+import { stack, topicEnd, uniqueName, waitFor } from '@payam/testkit';
 import { Spool } from '../src/spool/spool';
-import { collectTopic, startTestTracker, tokenFor, topicEnds } from './helpers';
+import { collectTopic, startTestTracker, tokenFor } from './helpers';
 import { makeSigningKey, notification, sesMail, type TestSigningKey } from './sns-fixtures';
 
 /*
@@ -24,7 +24,7 @@ const trackers: Tracker[] = [];
 
 beforeAll(async () => {
   key = makeSigningKey();
-  const [eventsFrom, lettersFrom] = await Promise.all([topicEnds(stack.kafkaBrokers, 'email-events.v1'), topicEnds(stack.kafkaBrokers, 'dead-letters.v1')]);
+  const [eventsFrom, lettersFrom] = await Promise.all([topicEnd('email-events.v1'), topicEnd('dead-letters.v1')]);
   [events, letters] = await Promise.all([
     collectTopic<EmailEvent>(stack.kafkaBrokers, 'email-events.v1', eventsFrom, (v) => v.workspaceId === ws),
     collectTopic<DeadLetter>(stack.kafkaBrokers, 'dead-letters.v1', lettersFrom, (v) => (v.value ?? '').includes(ws)),

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '@payam/config';
 import type { EmailEvent } from '@payam/contracts';
-import { stack, uniqueName, waitFor } from '@payam/testkit';
+import { stack, topicEnd, uniqueName, waitFor } from '@payam/testkit';
 import { loadTrackerConfig } from '../src/config';
 import { DEMO_SNS_CERT_URL, DEMO_SNS_TOPIC_ARN } from '../src/ses/sns-demo';
-import { collectTopic, startTestTracker, topicEnds } from './helpers';
+import { collectTopic, startTestTracker } from './helpers';
 import { makeSigningKey, notification, sesMail, type TestSigningKey } from './sns-fixtures';
 
 const demoKey: TestSigningKey = {
@@ -23,7 +23,7 @@ let collected: Awaited<ReturnType<typeof collectTopic<EmailEvent>>>;
 const downloads: string[] = [];
 
 beforeAll(async () => {
-  const from = await topicEnds(stack.kafkaBrokers, 'email-events.v1');
+  const from = await topicEnd('email-events.v1');
   const fetchCertificate = async (url: string) => {
     downloads.push(url);
     return makeSigningKey().certPem;

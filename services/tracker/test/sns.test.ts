@@ -1,6 +1,6 @@
 import type { EmailEvent } from '@payam/contracts';
-import { stack, uniqueName, waitFor } from '@payam/testkit';
-import { collectTopic, startTestTracker, topicEnds } from './helpers';
+import { stack, topicEnd, uniqueName, waitFor } from '@payam/testkit';
+import { collectTopic, startTestTracker } from './helpers';
 import { CERT_URL, makeSigningKey, notification, sesMail, subscriptionConfirmation, TOPIC, type TestSigningKey } from './sns-fixtures';
 
 type Tracker = Awaited<ReturnType<typeof startTestTracker>>;
@@ -15,7 +15,7 @@ const ws = uniqueName('ws_sns');
 beforeAll(async () => {
   key = makeSigningKey();
   otherKey = makeSigningKey();
-  const from = await topicEnds(stack.kafkaBrokers, 'email-events.v1');
+  const from = await topicEnd('email-events.v1');
   [tracker, collected] = await Promise.all([
     startTestTracker({
       fetchCertificate: async (url) => {

@@ -3,8 +3,8 @@ import { issueApiKey } from '@payam/api-keys';
 import { Topics, type Classification, type EmailEvent } from '@payam/contracts';
 import { createKafka, EventPublisher } from '@payam/kafka';
 import { createLogger } from '@payam/observability';
-import { stack, uniqueName, waitFor } from '@payam/testkit';
-import { collectTopic, startTestTracker, topicEnds } from './helpers';
+import { stack, topicEnd, uniqueName, waitFor } from '@payam/testkit';
+import { collectTopic, startTestTracker } from './helpers';
 
 type Tracker = Awaited<ReturnType<typeof startTestTracker>>;
 let tracker: Tracker;
@@ -18,7 +18,7 @@ let otherToken: string;
 const logger = createLogger({ service: 'tracker-test', level: 'silent' });
 
 beforeAll(async () => {
-  const from = await topicEnds(stack.kafkaBrokers, Topics.campaignSignals.name);
+  const from = await topicEnd(Topics.campaignSignals.name);
   [tracker, signals] = await Promise.all([
     startTestTracker({ env: { GUARDRAIL_MIN_DELIVERIES: '10' } }),
     collectTopic<Record<string, unknown>>(stack.kafkaBrokers, Topics.campaignSignals.name, from, (v) => v.workspaceId === ws),

@@ -1,7 +1,7 @@
-import { stack, uniqueName, waitFor } from '@payam/testkit';
+import { stack, topicEnd, uniqueName, waitFor } from '@payam/testkit';
 import type { EmailEvent } from '@payam/contracts';
 import { createHmac } from 'node:crypto';
-import { TEST_KEY, collectTopic, signer, startTestTracker, tokenFor, topicEnds, wrongKeySigner } from './helpers';
+import { TEST_KEY, collectTopic, signer, startTestTracker, tokenFor, wrongKeySigner } from './helpers';
 
 type Tracker = Awaited<ReturnType<typeof startTestTracker>>;
 let tracker: Tracker;
@@ -12,7 +12,7 @@ const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KH
 const GMAIL_PROXY = 'Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)';
 
 beforeAll(async () => {
-  const from = await topicEnds(stack.kafkaBrokers, 'email-events.v1');
+  const from = await topicEnd('email-events.v1');
   [tracker, collected] = await Promise.all([
     startTestTracker(),
     collectTopic<EmailEvent>(stack.kafkaBrokers, 'email-events.v1', from, (v) => v.workspaceId === ws),
