@@ -1,5 +1,5 @@
 import Handlebars from 'handlebars';
-import { convert } from 'html-to-text';
+import { compile as compileHtmlToText } from 'html-to-text';
 import { DomainError } from '@payam/errors';
 import type { FieldProblem } from '@payam/contracts';
 import { HELPERS } from './helpers';
@@ -115,14 +115,20 @@ function withPreheader(html: string, preheader: string): string {
   return body ? html.slice(0, body.index + body[0].length) + hidden + html.slice(body.index + body[0].length) : hidden + html;
 }
 
+/**
+ * Compiled once: html-to-text's `convert` compiles its options (selectors and all) on every call,
+ * which cost more than the rest of composing a message (about 0.4 ms of the send path's CPU each).
+ */
+const toText = compileHtmlToText({
+  wordwrap: 100,
+  selectors: [
+    { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+    { selector: 'img', format: 'skip' },
+  ],
+});
+
 export function htmlToText(html: string): string {
-  return convert(html, {
-    wordwrap: 100,
-    selectors: [
-      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
-      { selector: 'img', format: 'skip' },
-    ],
-  }).trim();
+  return toText(html).trim();
 }
 
 /**
