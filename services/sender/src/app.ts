@@ -68,6 +68,9 @@ export function buildSender(deps: SenderDeps, opts: BuildOptions = {}): Sender {
     // --- campaigns & delivery (part B): consumers and workers ---
     ...campaignComponents(ctx),
   ];
+  const unknown = (opts.only ?? []).filter((name) => !components.some((c) => c.name === name));
+  // A misspelt name in SENDER_COMPONENTS would otherwise start a process that silently does nothing.
+  if (unknown.length > 0) throw new Error(`unknown sender components: ${unknown.join(', ')} (known: ${components.map((c) => c.name).join(', ')})`);
   const active = opts.only ? components.filter((c) => opts.only!.includes(c.name)) : components;
 
   const app = createApp({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEV_TRACKING_KEYS } from '@payam/tracking-token';
 import { baseEnvShape, envInt, envUrl, loadConfig, type Env } from '@payam/config';
-import { deliveryEnvShape } from './delivery/config';
+import { defaultWorkerConcurrency, deliveryEnvShape } from './delivery/config';
 
 /** Outside production only: lets `npm run up` work without any environment. */
 export const DEV_ADMIN_SECRET = 'dev-admin-secret-change-me';
@@ -71,8 +71,9 @@ export const senderEnv = z
 type RawSenderEnv = z.output<typeof senderEnv>;
 
 export type SenderConfig = Readonly<
-  Omit<RawSenderEnv, 'ADMIN_SECRET' | 'TRACKING_KEYS' | 'TRACKING_SIGNING_KEY_ID'> & {
+  Omit<RawSenderEnv, 'ADMIN_SECRET' | 'TRACKING_KEYS' | 'TRACKING_SIGNING_KEY_ID' | 'SENDER_WORKER_CONCURRENCY'> & {
     ADMIN_SECRET: string;
+    SENDER_WORKER_CONCURRENCY: number;
     TRACKING_KEYS: Readonly<Record<string, string>>;
     TRACKING_SIGNING_KEY_ID: string;
     /** Dev defaults that were applied; main logs each as a warning. */
@@ -91,6 +92,7 @@ export function loadSenderConfig(env: Env = process.env): SenderConfig {
   return Object.freeze({
     ...raw,
     ADMIN_SECRET: raw.ADMIN_SECRET ?? DEV_ADMIN_SECRET,
+    SENDER_WORKER_CONCURRENCY: raw.SENDER_WORKER_CONCURRENCY ?? defaultWorkerConcurrency(raw.SES_MAX_SEND_RATE),
     TRACKING_KEYS: Object.freeze(keys),
     TRACKING_SIGNING_KEY_ID: signing,
     warnings: Object.freeze(warnings),

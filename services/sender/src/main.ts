@@ -20,7 +20,10 @@ async function main(): Promise<void> {
   const publisher = new EventPublisher(kafka, logger);
   await publisher.connect();
 
-  const sender = buildSender({ config, logger, metrics, conn, kafka, publisher, groupPrefix: config.SENDER_GROUP_PREFIX });
+  const sender = buildSender(
+    { config, logger, metrics, conn, kafka, publisher, groupPrefix: config.SENDER_GROUP_PREFIX },
+    config.SENDER_COMPONENTS ? { only: config.SENDER_COMPONENTS } : {},
+  );
   await sender.start();
   const server = await listen(sender.app, config.PORT, config.HOST);
   logger.info({ port: config.PORT, host: config.HOST }, 'sender listening');

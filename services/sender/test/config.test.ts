@@ -18,6 +18,23 @@ test('defaults outside production, with a warning for each development default',
   expect(c.warnings).toHaveLength(2);
 });
 
+test.each([
+  // [SES_MAX_SEND_RATE, SENDER_WORKER_CONCURRENCY set, expected sends in flight per worker]
+  ['14', undefined, 32],
+  ['320', undefined, 32],
+  ['1000', undefined, 100],
+  ['50000', undefined, 128],
+  ['1000', '16', 16],
+])('at %s/s with concurrency %s a worker keeps %i sends in flight', (rate, concurrency, expected) => {
+  const c = loadSenderConfig({ SES_MAX_SEND_RATE: rate, ...(concurrency ? { SENDER_WORKER_CONCURRENCY: concurrency } : {}) });
+  expect(c.SENDER_WORKER_CONCURRENCY).toBe(expected);
+});
+
+test('SENDER_COMPONENTS lists the background components to run', () => {
+  expect(loadSenderConfig({}).SENDER_COMPONENTS).toBeUndefined();
+  expect(loadSenderConfig({ SENDER_COMPONENTS: 'send-worker, campaign-driver' }).SENDER_COMPONENTS).toEqual(['send-worker', 'campaign-driver']);
+});
+
 test('production refuses to start without its secrets, naming every one', () => {
   try {
     loadSenderConfig({ NODE_ENV: 'production', PORT: 'x' });

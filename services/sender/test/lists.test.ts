@@ -1,3 +1,4 @@
+import { buildSender } from '../src/app';
 import { readTopic, waitFor } from '@payam/testkit';
 import { startSender, type SenderHarness, type TestWorkspace } from './sender-harness';
 
@@ -91,4 +92,11 @@ test.each([
   const res = body === undefined ? await req : await req.send(body);
   expect(res.status).toBe(400);
   expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(field);
+});
+
+test('a process asked for a component that does not exist refuses to start, naming it', () => {
+  const { config, logger, metrics, conn, kafka, publisher } = h.sender.ctx;
+  expect(() => buildSender({ config, logger, metrics, conn, kafka, publisher }, { only: ['send-worker', 'send-wroker'] })).toThrow(
+    /unknown sender components: send-wroker \(known: .*send-worker/,
+  );
 });
