@@ -60,6 +60,28 @@ function ev(type: EmailEvent['type'], campaignId: string, deliveryId: string, va
 
 const report = (campaignId: string, key = token) => fetch(`${tracker.url}/campaigns/${campaignId}/report`, { headers: { authorization: `Bearer ${key}` } });
 
+test('repeat opens and clicks in later batches count as totals, never as new uniques', async () => {
+  const c = 'cmpRepeat';
+  const open = (d: string, cls: Classification) => ev('email.opened', c, d, null, { source: 'pixel', classification: cls });
+  const click = (d: string, cls: Classification) =>
+    ev('email.clicked', c, d, null, { source: 'redirect', url: 'https://example.com/x', linkIndex: 0, classification: cls });
+  const counts = async (opens: number) =>
+    (await waitFor(async () => {
+      const res = await report(c);
+      if (res.status !== 200) return undefined;
+      const r = (await res.json()) as { totals: { counts: Record<string, number> } };
+      return r.totals.counts.opens === opens ? r.totals.counts : undefined;
+    }, { what: `${opens} opens in the report` })) as Record<string, number>;
+  // Three rounds, each published only after the one before was counted: separate batches, so the
+  // second and third meet markers stored (and remembered) by an earlier batch.
+  await publisher.publish(Topics.emailEvents, [open('r1', human), click('r1', human)].map((e) => ({ key: e.contactId, value: e })));
+  expect(await counts(1)).toMatchObject({ opens: 1, uniqueOpens: 1, uniqueHumanOpens: 1, clicks: 1, uniqueClicks: 1, uniqueHumanClicks: 1 });
+  await publisher.publish(Topics.emailEvents, [open('r1', proxy), open('r1', human), click('r1', human), open('r2', proxy)].map((e) => ({ key: e.contactId, value: e })));
+  expect(await counts(4)).toMatchObject({ opens: 4, opensHuman: 2, uniqueOpens: 2, uniqueHumanOpens: 1, clicks: 2, uniqueClicks: 1, uniqueHumanClicks: 1 });
+  await publisher.publish(Topics.emailEvents, [open('r2', human), click('r2', scanner)].map((e) => ({ key: e.contactId, value: e })));
+  expect(await counts(5)).toMatchObject({ opens: 5, opensHuman: 3, uniqueOpens: 2, uniqueHumanOpens: 2, clicks: 3, uniqueClicks: 2, uniqueHumanClicks: 1 });
+});
+
 test('the report of a scripted campaign: counts per variant, uniques, human vs total, links, breakdowns, hourly, rates', async () => {
   const c = 'cmpR';
   const unsub = ev('email.unsubscribed', c, 'd1', 'A', { source: 'one_click' });

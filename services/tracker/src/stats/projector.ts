@@ -17,6 +17,23 @@ interface Pending {
   set: Record<string, string>;
 }
 
+/** A set that forgets its oldest entries beyond `capacity` (forgetting only costs a repeated insert). */
+class RecentSet {
+  private readonly items = new Set<string>();
+
+  constructor(private readonly capacity: number) {}
+
+  has(item: string): boolean {
+    return this.items.has(item);
+  }
+
+  add(item: string): void {
+    if (this.items.has(item) || this.capacity <= 0) return;
+    this.items.add(item);
+    if (this.items.size > this.capacity) this.items.delete(this.items.values().next().value!);
+  }
+}
+
 function hourOf(iso: string): string {
   return `${iso.slice(0, 13)}:00:00.000Z`;
 }
@@ -36,11 +53,16 @@ function hourOf(iso: string): string {
  * double-counts. One writer per partition: handleBatch runs once per partition at a time.
  */
 export class StatsProjector {
+  private readonly knownMarkers: RecentSet;
+
   constructor(
     private readonly c: StatsCollections,
     private readonly logger: Logger,
     private readonly guardrail?: Guardrail,
-  ) {}
+    knownMarkers = 200_000,
+  ) {
+    this.knownMarkers = new RecentSet(knownMarkers);
+  }
 
   async handleBatch(records: Array<Delivered<EmailEvent>>): Promise<void> {
     const byId = new Map<string, EmailEvent>();
@@ -54,18 +76,22 @@ export class StatsProjector {
     const fresh = candidates.filter((_, i) => firstSeen.has(i));
     if (fresh.length === 0) return;
 
-    // Markers, in batch order, so that the first event of a kind in the batch claims it.
+    // Markers, in batch order, so that the first event of a kind in the batch claims it. A marker
+    // this process saw stored (inserted or found) is never inserted again: markers are permanent,
+    // and repeat opens and clicks (proxies, rereads) would otherwise cost a failing insert each.
     const markerIds: string[] = [];
     const markerIndex = new Map<string, number>();
     const wants = fresh.map((e) => markersOf(e));
-    for (const list of wants) for (const m of list) if (!markerIndex.has(m)) markerIndex.set(m, markerIds.push(m) - 1);
+    for (const list of wants) for (const m of list) if (!markerIndex.has(m) && !this.knownMarkers.has(m)) markerIndex.set(m, markerIds.push(m) - 1);
     const won = await insertNew(
       this.c.firsts,
       markerIds.map((_id) => ({ _id, at: new Date() })),
     );
+    for (const m of markerIds) this.knownMarkers.add(m);
     const claimed = new Set<string>();
     const granted = (m: string): boolean => {
-      if (!won.has(markerIndex.get(m)!) || claimed.has(m)) return false;
+      const i = markerIndex.get(m);
+      if (i === undefined || !won.has(i) || claimed.has(m)) return false;
       claimed.add(m);
       return true;
     };
