@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   const job = await createRecomputeJob(deps, rws);
   t = Date.now();
   const done = await runRecompute(deps, job, {
-    batchSize: 2000,
+    batchSize: Number(process.env.BENCH_RECOMPUTE_BATCH ?? 2000),
     onProgress: (p, total) => {
       if (p % 100_000 < 2000) console.error(`recompute ${p}/${total} (${((Date.now() - t) / 1000).toFixed(0)} s)`);
     },

@@ -82,13 +82,15 @@ export async function updateProfiles(
   keys: Array<{ ws: string; cid: string }>,
   mutate: (p: Profile, view: WorkspaceView, now: number) => Outcome,
   views?: Map<string, WorkspaceView>,
+  /** Copies the caller read itself, for the first round (see ProfileStore.load). */
+  seeds?: Parameters<ProfileStore['load']>[2],
 ): Promise<void> {
   await deps.store.withProfiles(keys, async () => {
     let pending = keys;
     for (let round = 0; pending.length > 0; round++) {
       if (round >= MAX_ROUNDS) throw new Error(`profiles kept changing under us: ${pending.length} left`);
       const [profiles, v] = await Promise.all([
-        deps.store.load(pending, round > 0),
+        deps.store.load(pending, round > 0, round === 0 ? seeds : undefined),
         views && round === 0 ? views : loadViews(deps, [...new Set(pending.map((k) => k.ws))]),
       ]);
       const now = deps.clock.now();

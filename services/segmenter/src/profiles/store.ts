@@ -130,6 +130,7 @@ const REPLACES_FOR_BULK = 24;
 export class ProfileStore {
   private readonly cache = new Map<string, ProfileDoc>();
   private readonly lock = new KeyedLock();
+  private readonly trackers = new Set<WriteTracker>();
   private readonly cacheSize: number;
   private readonly writeConcurrency: number;
 
@@ -154,14 +155,27 @@ export class ProfileStore {
     );
   }
 
-  /** Loads profiles by (workspace, contact); missing ones come back empty with rev 0. `fresh` bypasses the cache. */
-  async load(keys: Array<{ ws: string; cid: string }>, fresh = false): Promise<Map<string, Profile>> {
+  /**
+   * Loads profiles by (workspace, contact); missing ones come back empty with rev 0. `fresh`
+   * bypasses the cache. `seeds` are copies the caller read itself (a recompute's cursor), used
+   * on a cache miss instead of reading again, unless `written` says this process wrote the
+   * profile since the copy was read.
+   */
+  async load(
+    keys: Array<{ ws: string; cid: string }>,
+    fresh = false,
+    seeds?: { docs: ReadonlyMap<string, ProfileDoc>; written: WriteTracker },
+  ): Promise<Map<string, Profile>> {
     const out = new Map<string, Profile>();
     const missing: string[] = [];
     for (const id of new Set(keys.map((k) => profileId(k.ws, k.cid)))) {
       const hit = fresh ? undefined : this.cache.get(id);
+      const seed = hit || fresh || !seeds || seeds.written.has(id) ? undefined : seeds.docs.get(id);
       if (hit) out.set(id, fromDoc(hit));
-      else missing.push(id);
+      else if (seed) {
+        this.remember(seed);
+        out.set(id, fromDoc(seed));
+      } else missing.push(id);
     }
     if (missing.length > 0) {
       const docs =
@@ -190,7 +204,24 @@ export class ProfileStore {
    * an insert that meets an existing profile (created by another process) is returned as a
    * conflict for the caller to re-read and redo. Existing ones are replaced one by one.
    */
+  /**
+   * Records the ids of every profile this store writes or deletes from now until `stop()`: a
+   * caller holding copies read earlier (a recompute's cursor) learns which are out of date.
+   */
+  trackWrites(): WriteTracker {
+    const tracker = new WriteTracker(() => this.trackers.delete(tracker));
+    this.trackers.add(tracker);
+    return tracker;
+  }
+
+  private written(ids: Iterable<string>): void {
+    if (this.trackers.size === 0) return;
+    for (const id of ids) for (const t of this.trackers) t.add(id);
+  }
+
   async save(profiles: Profile[]): Promise<string[]> {
+    // Marked before the writes: a copy read while one is in flight must not be trusted either.
+    this.written(profiles.map((p) => profileId(p.ws, p.cid)));
     const fresh = profiles.filter((p) => p.rev === 0);
     const known = profiles.filter((p) => p.rev > 0);
     const conflicts: string[] = [];
@@ -232,6 +263,7 @@ export class ProfileStore {
 
   async delete(p: Profile): Promise<void> {
     const id = profileId(p.ws, p.cid);
+    this.written([id]);
     this.cache.delete(id);
     if (p.rev > 0) await this.model.deleteOne({ _id: id });
     // An erased contact must not come back from a crashed bulk replace.
@@ -277,6 +309,26 @@ export class ProfileStore {
     this.cache.delete(d._id);
     this.cache.set(d._id, d);
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
+
+/** See ProfileStore.trackWrites. */
+export class WriteTracker {
+  private readonly ids = new Set<string>();
+
+  constructor(private readonly onStop: () => void) {}
+
+  add(id: string): void {
+    this.ids.add(id);
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  stop(): void {
+    this.onStop();
+    this.ids.clear();
   }
 }
 
