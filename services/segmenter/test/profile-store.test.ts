@@ -63,6 +63,25 @@ describe('ProfileStore on the real database', () => {
       expect({ rev: got.rev, attrs: got.attrs, known: got.known }).toEqual({ rev: 2, attrs: { plan: 'team' }, known: true });
   });
 
+  test("a caller's own copies are used on a cache miss, except for profiles written since it read them", async () => {
+    const store = ProfileStore.on(conn);
+    const [a, b] = [emptyProfile(ws, 'seed-a'), emptyProfile(ws, 'seed-b')];
+    a.attrs = { v: 'stored' };
+    b.attrs = { v: 'stored' };
+    await store.save([a, b]);
+    const written = store.trackWrites();
+    // What a recompute's cursor read: copies that say "copy", so the test sees which was used.
+    const copies = new Map([a, b].map((p) => [profileId(ws, p.cid), { ...toDoc({ ...p, attrs: { v: 'copy' } }, p.rev) }]));
+    b.attrs = { v: 'written after the copy' };
+    await store.save([b]);
+    store.forget(); // a cache miss for both, as after an eviction
+    const got = await store.load([a, b].map((p) => ({ ws, cid: p.cid })), false, { docs: copies, written });
+    written.stop();
+    expect(got.get(profileId(ws, 'seed-a'))!.attrs).toEqual({ v: 'copy' });
+    expect(got.get(profileId(ws, 'seed-b'))!.attrs).toEqual({ v: 'written after the copy' });
+    expect(got.get(profileId(ws, 'seed-b'))!.rev).toBe(2);
+  });
+
   test('a profile another process created meanwhile comes back as a conflict, and the fresh read sees it', async () => {
     const mine = ProfileStore.on(conn);
     const theirs = ProfileStore.on(conn);
