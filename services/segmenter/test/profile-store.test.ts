@@ -71,7 +71,7 @@ describe('ProfileStore on the real database', () => {
     await store.save([a, b]);
     const written = store.trackWrites();
     // What a recompute's cursor read: copies that say "copy", so the test sees which was used.
-    const copies = new Map([a, b].map((p) => [profileId(ws, p.cid), { ...toDoc({ ...p, attrs: { v: 'copy' } }, p.rev) }]));
+    const copies = new Map([a, b].map((p) => [profileId(ws, p.cid), toDoc({ ...p, attrs: { v: 'copy' } }, p.rev)]));
     b.attrs = { v: 'written after the copy' };
     await store.save([b]);
     store.forget(); // a cache miss for both, as after an eviction

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
-import { fromDoc, type ProfileDoc, type WriteTracker } from '../profiles/store';
+import { fromDoc, type ProfileDoc } from '../profiles/store';
 import type { Rule } from '../rules/schema';
 import { evaluateProfile, type Selection } from './engine';
 import { loadViews, updateProfiles, type EvalDeps } from './processor';
@@ -108,7 +108,9 @@ export async function createRecomputeJob(deps: EvalDeps & { jobs: JobModel }, ws
 export async function runRecompute(deps: EvalDeps & { jobs: JobModel }, job: JobDoc, opts: RecomputeOptions = {}): Promise<JobDoc> {
   const ws = job.workspaceId;
   const batchSize = opts.batchSize ?? 1000;
-  let written: WriteTracker | undefined;
+  // Tracking starts before the cursor reads anything: a profile this process writes from here
+  // on (an event, the sweep) is read again under the lock instead of taken from the cursor.
+  const written = deps.store.trackWrites();
   try {
     const first = (await loadViews(deps, [ws])).get(ws)!;
     await refreshTopThresholds(
@@ -118,9 +120,6 @@ export async function runRecompute(deps: EvalDeps & { jobs: JobModel }, job: Job
     );
     const view = (await loadViews(deps, [ws])).get(ws)!;
     const sel: Selection = job.segmentIds ? { kind: 'ids', ids: new Set(job.segmentIds) } : { kind: 'all' };
-    // Tracking starts before the cursor reads anything: a profile this process writes from here
-    // on (an event, the sweep) is read again under the lock instead of taken from the cursor.
-    written = deps.store.trackWrites();
     const cursor = deps.profiles.find({ ws }).lean<ProfileDoc[]>().cursor({ batchSize });
     let batch: ProfileDoc[] = [];
     const flush = async () => {
@@ -148,7 +147,7 @@ export async function runRecompute(deps: EvalDeps & { jobs: JobModel }, job: Job
         },
         new Map([[ws, view]]),
         // The cursor's copies: on FerretDB a read by $in is one pass over the whole collection.
-        { docs, written: written! },
+        { docs, written },
       );
       job.processed += profiles.length;
       job.changes += published;
@@ -169,7 +168,7 @@ export async function runRecompute(deps: EvalDeps & { jobs: JobModel }, job: Job
     job.error = err instanceof Error ? err.message : String(err);
     deps.logger.error({ err, jobId: job._id }, 'recompute failed');
   } finally {
-    written?.stop();
+    written.stop();
   }
   job.finishedAt = new Date(deps.clock.now());
   job.total = Math.max(job.total, job.processed);

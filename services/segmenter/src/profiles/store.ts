@@ -200,11 +200,6 @@ export class ProfileStore {
   }
 
   /**
-   * Writes profiles (callers hold them with withProfiles). New ones are inserted together;
-   * an insert that meets an existing profile (created by another process) is returned as a
-   * conflict for the caller to re-read and redo. Existing ones are replaced one by one.
-   */
-  /**
    * Records the ids of every profile this store writes or deletes from now until `stop()`: a
    * caller holding copies read earlier (a recompute's cursor) learns which are out of date.
    */
@@ -219,6 +214,11 @@ export class ProfileStore {
     for (const id of ids) for (const t of this.trackers) t.add(id);
   }
 
+  /**
+   * Writes profiles (callers hold them with withProfiles). New ones are inserted together;
+   * an insert that meets an existing profile (created by another process) is returned as a
+   * conflict for the caller to re-read and redo. Existing ones are replaced one by one.
+   */
   async save(profiles: Profile[]): Promise<string[]> {
     // Marked before the writes: a copy read while one is in flight must not be trusted either.
     this.written(profiles.map((p) => profileId(p.ws, p.cid)));

@@ -17,7 +17,10 @@ interface Pending {
   set: Record<string, string>;
 }
 
-/** A set that forgets its oldest entries beyond `capacity` (forgetting only costs a repeated insert). */
+/** Markers a projector remembers as stored (forgetting one only costs a repeated insert). */
+const KNOWN_MARKERS = 200_000;
+
+/** A set that forgets its oldest entries beyond `capacity`. */
 class RecentSet {
   private readonly items = new Set<string>();
 
@@ -28,7 +31,7 @@ class RecentSet {
   }
 
   add(item: string): void {
-    if (this.items.has(item) || this.capacity <= 0) return;
+    if (this.items.has(item)) return;
     this.items.add(item);
     if (this.items.size > this.capacity) this.items.delete(this.items.values().next().value!);
   }
@@ -53,16 +56,13 @@ function hourOf(iso: string): string {
  * double-counts. One writer per partition: handleBatch runs once per partition at a time.
  */
 export class StatsProjector {
-  private readonly knownMarkers: RecentSet;
+  private readonly knownMarkers = new RecentSet(KNOWN_MARKERS);
 
   constructor(
     private readonly c: StatsCollections,
     private readonly logger: Logger,
     private readonly guardrail?: Guardrail,
-    knownMarkers = 200_000,
-  ) {
-    this.knownMarkers = new RecentSet(knownMarkers);
-  }
+  ) {}
 
   async handleBatch(records: Array<Delivered<EmailEvent>>): Promise<void> {
     const byId = new Map<string, EmailEvent>();
