@@ -8,7 +8,8 @@ import { pingMongo } from '@payam/mongo';
 import type { Logger, Metrics } from '@payam/observability';
 import { DEFAULT_TOPICS, incrementalSubscriptions, type TopicNames } from './evaluation/incremental';
 import { systemClock, type Clock, type EvalDeps } from './evaluation/processor';
-import { jobModel, runRecompute } from './evaluation/recompute';
+import { jobModel, jobPartModel } from './evaluation/recompute';
+import { RecomputeRunner } from './evaluation/recompute-runner';
 import { startSweeper } from './evaluation/sweep';
 import { profileModel, ProfileStore } from './profiles/store';
 import { segmenterRoutes } from './routes';
@@ -47,12 +48,15 @@ export async function buildSegmenter(deps: SegmenterDeps) {
   const changesCounter = deps.metrics.counter<'type'>('segment_membership_changes_total', 'Membership changes published', ['type']);
   const appliedCounter = deps.metrics.counter('segmenter_events_applied_total', 'Events folded into profiles');
   const profiles = profileModel(deps.conn);
+  const topics = deps.topics ?? DEFAULT_TOPICS;
   const svc: ServiceDeps = {
     profiles,
     store: ProfileStore.on(deps.conn, { cacheSize: deps.profileCacheSize }),
     segments: segmentModel(deps.conn),
     workspaces: workspaceModel(deps.conn),
     jobs: jobModel(deps.conn),
+    jobParts: jobPartModel(deps.conn),
+    partitions: topics.contacts.partitions,
     publisher: deps.publisher,
     clock,
     logger: deps.logger,
@@ -71,6 +75,8 @@ export async function buildSegmenter(deps: SegmenterDeps) {
 
   const consumers: ConsumerHandle[] = [];
   let sweeper: ReturnType<typeof startSweeper> | null = null;
+  let recomputes: RecomputeRunner | null = null;
+  let held: () => number[] = () => [];
   const evalDeps: EvalDeps = svc;
 
   async function seek(groupId: string, topics: string[]) {
@@ -89,7 +95,6 @@ export async function buildSegmenter(deps: SegmenterDeps) {
 
   async function start(opts: { onApplied?: (n: number) => void } = {}) {
     if (deps.consume === false) return;
-    const topics = deps.topics ?? DEFAULT_TOPICS;
     const group = deps.consumerGroup;
     await seek(group, [topics.contacts.name, topics.emailEvents.name, topics.contactEvents.name]);
     consumers.push(
@@ -118,21 +123,44 @@ export async function buildSegmenter(deps: SegmenterDeps) {
       }),
     });
     consumers.push(pipeline);
-    // Profiles of partitions held before a rebalance may have been written elsewhere since.
-    pipeline.consumer.on(pipeline.consumer.events.GROUP_JOIN, () => svc.store.forget());
-    const owns = (cid: string) =>
-      pipeline.assignment()[topics.contacts.name]?.includes(partitionOfKey(cid, topics.contacts.partitions)) ?? false;
+    held = () => pipeline.assignment()[topics.contacts.name] ?? [];
+    const owns = (cid: string) => held().includes(partitionOfKey(cid, topics.contacts.partitions));
+    // Jobs created anywhere (and those a restart interrupted) are found by polling; each
+    // instance recomputes the partitions it holds.
+    const runner = new RecomputeRunner(svc, {
+      partitions: topics.contacts.partitions,
+      owned: held,
+      batchSize: svc.recomputeBatch,
+      intervalMs: deps.sweepIntervalMs,
+    });
+    recomputes = runner;
+    svc.kickRecompute = () => void runner.kick();
+    pipeline.consumer.on(pipeline.consumer.events.GROUP_JOIN, () => {
+      // Profiles of partitions held before a rebalance may have been written elsewhere since.
+      svc.store.forget();
+      runner.assignmentChanged();
+      void runner.kick();
+    });
     sweeper = startSweeper(evalDeps, owns, deps.sweepIntervalMs, deps.sweepBatch ?? 500);
-    // A recompute interrupted by a restart is started again (it is idempotent).
-    for (const job of await svc.jobs.find({ status: 'running' }).lean()) void runRecompute(svc, job, { batchSize: svc.recomputeBatch });
+    runner.start();
   }
 
   async function stop() {
+    svc.kickRecompute = undefined;
+    await recomputes?.stop();
     await sweeper?.stop();
     for (const c of consumers.splice(0)) await c.stop();
   }
 
-  return { app, deps: svc, start, stop, sweep: () => sweeper?.kick() ?? Promise.resolve(0) };
+  return {
+    app,
+    deps: svc,
+    start,
+    stop,
+    sweep: () => sweeper?.kick() ?? Promise.resolve(0),
+    /** The contacts topic's partitions this instance holds (empty until it joins, or when not consuming). */
+    partitionsHeld: () => held(),
+  };
 }
 
 export type Segmenter = Awaited<ReturnType<typeof buildSegmenter>>;

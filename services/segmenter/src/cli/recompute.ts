@@ -4,7 +4,7 @@ import { createKafka, EventPublisher } from '@payam/kafka';
 import { createLogger } from '@payam/observability';
 import { loadSegmenterConfig } from '../config';
 import { systemClock } from '../evaluation/processor';
-import { createRecomputeJob, jobModel, runRecompute } from '../evaluation/recompute';
+import { createRecomputeJob, jobModel, jobPartModel, runRecompute } from '../evaluation/recompute';
 import { profileModel, ProfileStore } from '../profiles/store';
 import { segmentModel } from '../segments/segment';
 import { workspaceModel } from '../segments/settings';
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     segments: segmentModel(conn),
     workspaces: workspaceModel(conn),
     jobs: jobModel(conn),
+    jobParts: jobPartModel(conn),
     publisher,
     clock: systemClock,
     logger,

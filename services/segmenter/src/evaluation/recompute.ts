@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
+import { partitionOfKey } from '@payam/kafka';
+import { insertNew } from '@payam/mongo';
 import { fromDoc, type ProfileDoc } from '../profiles/store';
 import type { Rule } from '../rules/schema';
 import { evaluateProfile, type Selection } from './engine';
@@ -11,6 +13,12 @@ export interface JobDoc {
   /** null: every segment of the workspace. */
   segmentIds: string[] | null;
   status: 'running' | 'done' | 'failed';
+  /**
+   * The contacts topic's partition count when the job is shared by the consuming instances
+   * (each recomputes the partitions it holds: RecomputeRunner); null when one process runs it
+   * over every profile (the CLI, with the segmenter stopped).
+   */
+  partitions: number | null;
   processed: number;
   total: number;
   changes: number;
@@ -27,6 +35,7 @@ const jobSchema = new Schema<JobDoc>(
     workspaceId: { type: String, required: true },
     segmentIds: { type: [String], default: null },
     status: { type: String, required: true },
+    partitions: { type: Number, default: null },
     processed: { type: Number, default: 0 },
     total: { type: Number, default: 0 },
     changes: { type: Number, default: 0 },
@@ -42,6 +51,44 @@ jobSchema.index({ status: 1 });
 export function jobModel(conn: Connection): JobModel {
   return (conn.models.RecomputeJob as JobModel | undefined) ?? conn.model<JobDoc>('RecomputeJob', jobSchema);
 }
+
+/**
+ * One partition of a shared job, recomputed: inserted once by the instance that finished it
+ * (insert-only, so two instances never lose each other's completions). The job is done when
+ * every partition has one.
+ */
+export interface JobPartDoc {
+  _id: string;
+  jobId: string;
+  partition: number;
+  processed: number;
+  changes: number;
+  at: Date;
+}
+
+export type JobPartModel = Model<JobPartDoc>;
+
+export function jobPartModel(conn: Connection): JobPartModel {
+  return (
+    (conn.models.RecomputeJobPart as JobPartModel | undefined) ??
+    conn.model<JobPartDoc>(
+      'RecomputeJobPart',
+      new Schema<JobPartDoc>(
+        {
+          _id: { type: String, required: true },
+          jobId: { type: String, required: true, index: true },
+          partition: { type: Number, required: true },
+          processed: { type: Number, required: true },
+          changes: { type: Number, required: true },
+          at: { type: Date, required: true },
+        },
+        { collection: 'recompute_job_parts', versionKey: false, timestamps: false },
+      ),
+    )
+  );
+}
+
+export type RecomputeDeps = EvalDeps & { jobs: JobModel; jobParts: JobPartModel };
 
 function collectTops(rule: Rule, out: Set<number>): void {
   if ('all' in rule) rule.all.forEach((r) => collectTops(r, out));
@@ -76,24 +123,39 @@ async function refreshTopThresholds(deps: EvalDeps, ws: string, rules: Rule[]): 
   await deps.workspaces.updateOne({ _id: ws }, { $set: { topThresholds: thresholds, statsAt: now, updatedAt: now } }, { upsert: true });
 }
 
-export interface RecomputeOptions {
-  segmentIds?: string[] | null;
-  batchSize?: number;
-  onProgress?: (processed: number, total: number) => void;
+/**
+ * What one instance's run of a shared job covers: the profiles of contacts in `mine`, the
+ * partitions it holds (so it is never a second writer of another instance's profiles).
+ */
+export interface RecomputeScope {
+  /** The contacts topic's partition count. */
+  partitions: number;
+  mine: number[];
+  /** False once the group's assignment changed (or the instance stops): the run gives up its partitions. */
+  stillOwned(): boolean;
 }
 
-/**
- * Evaluates the chosen segments (default all) for every profile of a workspace from scratch,
- * streaming profiles with a cursor and writing only the profiles whose states changed. Uses
- * the same pure engine as the incremental path, so both give the same memberships.
- */
-/** Records a new recompute job (run it with runRecompute). */
-export async function createRecomputeJob(deps: EvalDeps & { jobs: JobModel }, ws: string, opts: RecomputeOptions = {}): Promise<JobDoc> {
+export interface RecomputeOptions {
+  segmentIds?: string[] | null;
+  /** See JobDoc.partitions; default null (one process covers everything). */
+  partitions?: number | null;
+  batchSize?: number;
+  onProgress?: (processed: number, total: number) => void;
+  /** Only for a run of a shared job (RecomputeRunner). */
+  scope?: RecomputeScope;
+}
+
+/** A run that stopped because its partitions moved to another instance: the job goes on there. */
+class PartitionsMoved extends Error {}
+
+/** Records a new recompute job (run it with runRecompute, or let the instances' runners share it). */
+export async function createRecomputeJob(deps: RecomputeDeps, ws: string, opts: RecomputeOptions = {}): Promise<JobDoc> {
   const job: JobDoc = {
     _id: `job_${randomBytes(8).toString('hex')}`,
     workspaceId: ws,
     segmentIds: opts.segmentIds ?? null,
     status: 'running',
+    partitions: opts.partitions ?? null,
     processed: 0,
     total: await deps.profiles.countDocuments({ ws }),
     changes: 0,
@@ -105,9 +167,26 @@ export async function createRecomputeJob(deps: EvalDeps & { jobs: JobModel }, ws
   return job;
 }
 
-export async function runRecompute(deps: EvalDeps & { jobs: JobModel }, job: JobDoc, opts: RecomputeOptions = {}): Promise<JobDoc> {
+/**
+ * Evaluates the chosen segments (default all) for every profile of a workspace from scratch (or,
+ * with a scope, for those of the scope's partitions), streaming profiles with a cursor and
+ * writing only the profiles whose states changed. Uses the same pure engine as the incremental
+ * path, so both give the same memberships.
+ */
+export async function runRecompute(deps: RecomputeDeps, job: JobDoc, opts: RecomputeOptions = {}): Promise<JobDoc> {
   const ws = job.workspaceId;
   const batchSize = opts.batchSize ?? 1000;
+  const scope = opts.scope;
+  const mine = scope ? new Set(scope.mine) : null;
+  const partitionOf = (cid: string) => (scope ? partitionOfKey(cid, scope.partitions) : 0);
+  /** This run's counts per partition (one entry, 0, without a scope). */
+  const counts = new Map<number, { processed: number; changes: number }>();
+  const count = (partition: number) => {
+    let c = counts.get(partition);
+    if (!c) counts.set(partition, (c = { processed: 0, changes: 0 }));
+    return c;
+  };
+  scope?.mine.forEach(count);
   // Tracking starts before the cursor reads anything: a profile this process writes from here
   // on (an event, the sweep) is read again under the lock instead of taken from the cursor.
   const written = deps.store.trackWrites();
@@ -123,6 +202,7 @@ export async function runRecompute(deps: EvalDeps & { jobs: JobModel }, job: Job
     const cursor = deps.profiles.find({ ws }).lean<ProfileDoc[]>().cursor({ batchSize });
     let batch: ProfileDoc[] = [];
     const flush = async () => {
+      if (scope && !scope.stillOwned()) throw new PartitionsMoved();
       const now = deps.clock.now();
       const docs = new Map(batch.map((d) => [d._id, d]));
       const profiles = batch.map(fromDoc);
@@ -143,27 +223,40 @@ export async function runRecompute(deps: EvalDeps & { jobs: JobModel }, job: Job
         (p, v, at) => {
           const c = evaluateProfile(p, v, sel, at);
           published += c.length;
+          count(partitionOf(p.cid)).changes += c.length;
           return { changes: c, write: true };
         },
         new Map([[ws, view]]),
         // The cursor's copies: on FerretDB a read by $in is one pass over the whole collection.
         { docs, written },
       );
+      for (const p of profiles) count(partitionOf(p.cid)).processed++;
       job.processed += profiles.length;
       job.changes += published;
       opts.onProgress?.(job.processed, job.total);
+      // Shared: several instances add to the same job (for display; the parts are the exact sum).
       await deps.jobs.updateOne(
         { _id: job._id },
-        { $set: { processed: job.processed, changes: job.changes, total: Math.max(job.total, job.processed) } },
+        scope
+          ? { $inc: { processed: profiles.length, changes: published } }
+          : { $set: { processed: job.processed, changes: job.changes, total: Math.max(job.total, job.processed) } },
       );
     };
     for await (const doc of cursor) {
+      if (mine && !mine.has(partitionOf(doc.cid))) continue;
       batch.push(doc);
       if (batch.length >= batchSize) await flush();
     }
     if (batch.length > 0) await flush();
+    if (scope) return await finishPartitions(deps, job, scope, counts);
     job.status = 'done';
   } catch (err) {
+    if (err instanceof PartitionsMoved) {
+      // Their new owner recomputes them from the start; this run's share of the display goes.
+      await deps.jobs.updateOne({ _id: job._id }, { $inc: { processed: -sum(counts, 'processed'), changes: -sum(counts, 'changes') } });
+      deps.logger.info({ jobId: job._id, partitions: scope?.mine }, 'recompute left to the partitions\' new owner');
+      return job;
+    }
     job.status = 'failed';
     job.error = err instanceof Error ? err.message : String(err);
     deps.logger.error({ err, jobId: job._id }, 'recompute failed');
@@ -177,4 +270,46 @@ export async function runRecompute(deps: EvalDeps & { jobs: JobModel }, job: Job
     { $set: { status: job.status, error: job.error, finishedAt: job.finishedAt, processed: job.processed, total: job.total } },
   );
   return job;
+}
+
+function sum(counts: Map<number, { processed: number; changes: number }>, key: 'processed' | 'changes'): number {
+  let n = 0;
+  for (const c of counts.values()) n += c[key];
+  return n;
+}
+
+/** Records the scope's partitions as recomputed, then closes the job if none is left. */
+async function finishPartitions(
+  deps: RecomputeDeps,
+  job: JobDoc,
+  scope: RecomputeScope,
+  counts: Map<number, { processed: number; changes: number }>,
+): Promise<JobDoc> {
+  const at = new Date(deps.clock.now());
+  await insertNew(
+    deps.jobParts.collection,
+    scope.mine.map((partition) => ({ _id: `${job._id}:${partition}`, jobId: job._id, partition, ...(counts.get(partition) ?? { processed: 0, changes: 0 }), at })),
+  );
+  return (await closeIfComplete(deps, job, scope.partitions)) ?? job;
+}
+
+/** The partitions of a shared job already recomputed (by any instance). */
+export async function partitionsDone(deps: RecomputeDeps, jobId: string): Promise<Set<number>> {
+  const parts = await deps.jobParts.find({ jobId }, { partition: 1 }).lean();
+  return new Set(parts.map((p) => p.partition));
+}
+
+/**
+ * Marks a shared job done once every partition is recomputed, with the parts' exact counts
+ * (whichever instance sees it first; a second one changes nothing). Null while some are left.
+ */
+export async function closeIfComplete(deps: RecomputeDeps, job: JobDoc, partitions: number): Promise<JobDoc | null> {
+  const parts = await deps.jobParts.find({ jobId: job._id }).lean();
+  if (new Set(parts.map((p) => p.partition)).size < partitions) return null;
+  const processed = parts.reduce((a, p) => a + p.processed, 0);
+  const changes = parts.reduce((a, p) => a + p.changes, 0);
+  const finishedAt = new Date(deps.clock.now());
+  const total = Math.max(job.total, processed);
+  await deps.jobs.updateOne({ _id: job._id, status: 'running' }, { $set: { status: 'done', processed, changes, total, finishedAt } });
+  return { ...job, status: 'done', processed, changes, total, finishedAt };
 }

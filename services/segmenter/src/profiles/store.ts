@@ -326,6 +326,11 @@ export class WriteTracker {
     return this.ids.has(id);
   }
 
+  /** Every id recorded so far. */
+  list(): string[] {
+    return [...this.ids];
+  }
+
   stop(): void {
     this.onStop();
     this.ids.clear();

@@ -4,13 +4,18 @@ import { fromDoc, type ProfileDoc } from '../profiles/store';
 import { evalRule } from '../rules/evaluate';
 import { checkRule, referencedSegments, segmentRefPaths } from '../rules/validate';
 import type { Rule } from '../rules/schema';
-import type { EvalDeps } from '../evaluation/processor';
 import { loadViews } from '../evaluation/processor';
-import { createRecomputeJob, runRecompute, type JobDoc, type JobModel } from '../evaluation/recompute';
+import { createRecomputeJob, type JobDoc, type RecomputeDeps } from '../evaluation/recompute';
 import { findTemplate } from './templates';
 import { liveSegment, type SegmentDoc } from './segment';
 
-export type ServiceDeps = EvalDeps & { jobs: JobModel; recomputeBatch: number };
+export type ServiceDeps = RecomputeDeps & {
+  recomputeBatch: number;
+  /** The contacts topic's partition count: a recompute job is shared per partition. */
+  partitions: number;
+  /** Set while this instance consumes: its RecomputeRunner looks for work now. */
+  kickRecompute?: () => void;
+};
 
 function view(d: SegmentDoc) {
   return {
@@ -64,10 +69,14 @@ async function checkForSave(deps: ServiceDeps, ws: string, selfId: string, raw: 
   return checked.rule;
 }
 
-/** Starts a recompute in the background; its progress is readable at GET /recompute/:jobId. */
+/**
+ * Starts a recompute in the background; its progress is readable at GET /recompute/:jobId. The
+ * consuming instances share it (evaluation/recompute-runner.ts): each recomputes the partitions
+ * it holds, this one at once, the others when they next look (within their sweep interval).
+ */
 export async function startRecompute(deps: ServiceDeps, ws: string, segmentIds: string[] | null): Promise<JobDoc> {
-  const job = await createRecomputeJob(deps, ws, { segmentIds });
-  void runRecompute(deps, job, { batchSize: deps.recomputeBatch });
+  const job = await createRecomputeJob(deps, ws, { segmentIds, partitions: deps.partitions });
+  deps.kickRecompute?.();
   return job;
 }
 
