@@ -61,7 +61,7 @@ export interface Profile {
   /** "topic:partition" → highest offset applied: catches any Kafka replay, however old. */
   wm: Record<string, number>;
   seg: Record<string, SegState>;
-  /** Optimistic concurrency: every write is conditional on the revision read. */
+  /** Writes so far (0: never stored, so the next write is an insert); see profiles/store.ts. */
   rev: number;
 }
 
