@@ -3,6 +3,7 @@ import { Topics } from '@payam/contracts';
 import { TokenSigner } from '@payam/tracking-token';
 import { emailsTo, readTopic, uniqueName, waitFor } from '@payam/testkit';
 import { contactModel } from '../src/contacts/model';
+import { progressModel } from '../src/delivery/progress';
 import { suppress } from '../src/suppression/service';
 import { startSender, type SenderHarness, type TestWorkspace } from './sender-harness';
 import { campaignBody, createTemplate, seedAudience, waitForState } from './campaign-fixtures';
@@ -44,6 +45,8 @@ test('a campaign to 1,000 contacts lands exactly 1,000 personalised, tracked ema
   const done = await waitForState(h, w, campaignId, 'completed', 120_000);
   expect(done.progress.counts).toMatchObject({ sent: 1000, queued: 0, sending: 0, failed: 0, unknown: 0 });
   expect(done.audienceCounts.recipients).toBe(1000);
+  // Its progress notes (the driver's completion check) are dropped once it is complete.
+  await waitFor(async () => (await progressModel(h.sender.ctx.conn).countDocuments({ campaignId })) === 0, { what: 'progress notes dropped' });
 
   const emails = await emailsTo(contacts.map((c) => c.email));
   expect(emails).toHaveLength(1000);

@@ -6,7 +6,7 @@ import type { SenderContext } from '../context';
 import { resolveAudience } from '../audience/resolve';
 import { publishSendJobs } from '../delivery/enqueue';
 import { claimModel, deliveryModel, outcomeModel, workerModel } from '../delivery/model';
-import { progressOf, recordProgress } from '../delivery/progress';
+import { forgetProgress, progressOf, recordProgress } from '../delivery/progress';
 import { EMPTY_COUNTS, type CampaignDoc } from './model';
 import { startFields, type CampaignService } from './service';
 import type { ExperimentService } from '../experiments/service';
@@ -251,7 +251,10 @@ export class CampaignDriver implements Component {
         { _id: c._id, state: 'running' },
         { $set: { state: 'completed', completedAt: new Date(), updatedAt: new Date() } },
       );
-      if (res.modifiedCount > 0) this.log.info({ campaignId: c._id }, 'campaign completed');
+      if (res.modifiedCount > 0) {
+        this.log.info({ campaignId: c._id }, 'campaign completed');
+        await forgetProgress(this.ctx.conn, c._id).catch((err: unknown) => this.log.warn({ err, campaignId: c._id }, 'progress notes not dropped'));
+      }
     }
   }
 

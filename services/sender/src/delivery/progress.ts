@@ -50,6 +50,16 @@ export async function progressOf(conn: Connection, campaignId: string): Promise<
 }
 
 /**
+ * Drops a finished campaign's notes: nothing reads them after completion, and on FerretDB v1
+ * every campaign's sum above passes over the whole collection, so notes kept forever would make
+ * each later campaign's completion check slower. A note a worker writes after this (an outcome
+ * the exact count already saw) stays; it is small and harmless.
+ */
+export async function forgetProgress(conn: Connection, campaignId: string): Promise<void> {
+  await progressModel(conn).deleteMany({ campaignId });
+}
+
+/**
  * A send worker's notes, gathered for `everyMs` and written as one insert: off the chunks'
  * critical path, and a few hundred notes for a 100k campaign rather than one per chunk (the
  * driver's sum reads them all). What a crash loses here only delays completion to the driver's
