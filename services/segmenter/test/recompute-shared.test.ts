@@ -4,10 +4,9 @@ import type { Kafka } from 'kafkajs';
 import { Topics } from '@payam/contracts';
 import { issueApiKey } from '@payam/api-keys';
 import { createKafka, ensureTopics, EventPublisher, partitionOfKey } from '@payam/kafka';
-import { connectMongo, ensureIndexes } from '@payam/mongo';
-import { createLogger, createMetrics } from '@payam/observability';
 import { stack, topicEnds, uniqueName, waitFor } from '@payam/testkit';
-import { buildSegmenter, type Segmenter } from '../src/app';
+import type { Segmenter } from '../src/app';
+import { bootSegmenter, testLogger as logger } from './boot';
 import { createRecomputeJob, runRecompute } from '../src/evaluation/recompute';
 import { snapshot, T0 } from './fixtures';
 
@@ -15,7 +14,6 @@ import { snapshot, T0 } from './fixtures';
 // runs them: a recompute requested on one must be shared, each instance writing only the
 // profiles of the partitions it holds (it is their only writer).
 
-const logger = createLogger({ service: 'segmenter-test', level: 'warn' });
 const WS = uniqueName('ws_shared');
 const DB = uniqueName('payam_test_segmenter_shared');
 const GROUP = uniqueName('segmenter-shared');
@@ -32,25 +30,10 @@ let a: Segmenter;
 let b: Segmenter;
 let key: string;
 
-/** `startOffsets` only for the first member: the group's offsets can be set only while it is empty. */
 async function boot(startOffsets?: Record<string, Array<{ partition: number; offset: string }>>): Promise<Segmenter> {
-  const conn = await connectMongo({ uri: stack.mongoUri, dbName: DB, logger });
-  const s = await buildSegmenter({
-    conn,
-    kafka,
-    publisher,
-    logger,
-    metrics: createMetrics('segmenter'),
-    clock,
-    consumerGroup: GROUP,
-    sweepIntervalMs: 200,
-    recomputeBatch: 4,
-    startOffsets,
-  });
-  await ensureIndexes(conn);
-  await s.start();
-  opened.push({ conn, seg: s });
-  return s;
+  const booted = await bootSegmenter({ kafka, publisher, dbName: DB, group: GROUP, clock, startOffsets, recomputeBatch: 4 });
+  opened.push(booted);
+  return booted.seg;
 }
 
 const owner = (cid: string) => (a.partitionsHeld().includes(partitionOfKey(cid, Topics.contacts.partitions)) ? 'a' : 'b');

@@ -4,13 +4,11 @@ import type { Kafka } from 'kafkajs';
 import { TOMBSTONE_WORKSPACE_HEADER, Topics } from '@payam/contracts';
 import { issueApiKey } from '@payam/api-keys';
 import { createKafka, ensureTopics, EventPublisher } from '@payam/kafka';
-import { connectMongo, ensureIndexes } from '@payam/mongo';
-import { createLogger, createMetrics } from '@payam/observability';
 import { readTopic, stack, topicEnds, uniqueName, waitFor } from '@payam/testkit';
-import { buildSegmenter, type Segmenter } from '../src/app';
+import type { Segmenter } from '../src/app';
+import { bootSegmenter, testLogger as logger } from './boot';
 import { DAY, emailEvent, snapshot, T0 } from './fixtures';
 
-const logger = createLogger({ service: 'segmenter-test', level: 'warn' });
 const WS = uniqueName('ws_seg');
 const WS2 = uniqueName('ws_other');
 const clock = {
@@ -30,22 +28,9 @@ let key: string;
 let key2: string;
 
 async function boot(db: string, group: string): Promise<Segmenter> {
-  const conn = await connectMongo({ uri: stack.mongoUri, dbName: db, logger });
-  const s = await buildSegmenter({
-    conn,
-    kafka,
-    publisher,
-    logger,
-    metrics: createMetrics('segmenter'),
-    clock,
-    consumerGroup: group,
-    sweepIntervalMs: 200,
-    startOffsets,
-  });
-  await ensureIndexes(conn);
-  await s.start();
-  opened.push({ conn, seg: s });
-  return s;
+  const booted = await bootSegmenter({ kafka, publisher, dbName: db, group, clock, startOffsets });
+  opened.push(booted);
+  return booted.seg;
 }
 
 const api = (s: Segmenter = seg, k = key) => ({
