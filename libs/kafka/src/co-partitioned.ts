@@ -1,4 +1,4 @@
-import { AssignerProtocol, Partitioners, type PartitionAssigner } from 'kafkajs';
+import { AssignerProtocol, Partitioners, type PartitionAssigner, type PartitionMetadata } from 'kafkajs';
 
 /**
  * A group assignment that gives partition p of every subscribed topic to the same member
@@ -44,18 +44,25 @@ export const CoPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
 });
 
 const partitioner = Partitioners.DefaultPartitioner();
+/** The metadata the partitioner reads (only its length, for a keyed message), per partition count. */
+const metadataByCount = new Map<number, PartitionMetadata[]>();
 
 /**
  * The partition EventPublisher's producers (kafkajs's default partitioner, murmur2 of the key)
  * put a key in, for a topic of `partitions` partitions: lets a member tell which keys it owns.
+ * Called per profile by the sweep and a recompute, so the metadata is built once per count.
  */
 export function partitionOfKey(key: string, partitions: number): number {
-  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
-    partitionId,
-    leader: 0,
-    partitionErrorCode: 0,
-    replicas: [0],
-    isr: [0],
-  }));
+  let partitionMetadata = metadataByCount.get(partitions);
+  if (!partitionMetadata) {
+    partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      partitionErrorCode: 0,
+      replicas: [0],
+      isr: [0],
+    }));
+    metadataByCount.set(partitions, partitionMetadata);
+  }
   return partitioner({ topic: '', partitionMetadata, message: { key, value: null } });
 }

@@ -178,7 +178,6 @@ export async function runRecompute(deps: RecomputeDeps, job: JobDoc, opts: Recom
   const batchSize = opts.batchSize ?? 1000;
   const scope = opts.scope;
   const mine = scope ? new Set(scope.mine) : null;
-  const partitionOf = (cid: string) => (scope ? partitionOfKey(cid, scope.partitions) : 0);
   /** This run's counts per partition (one entry, 0, without a scope). */
   const counts = new Map<number, { processed: number; changes: number }>();
   const count = (partition: number) => {
@@ -200,12 +199,14 @@ export async function runRecompute(deps: RecomputeDeps, job: JobDoc, opts: Recom
     const view = (await loadViews(deps, [ws])).get(ws)!;
     const sel: Selection = job.segmentIds ? { kind: 'ids', ids: new Set(job.segmentIds) } : { kind: 'all' };
     const cursor = deps.profiles.find({ ws }).lean<ProfileDoc[]>().cursor({ batchSize });
-    let batch: ProfileDoc[] = [];
+    // Each profile's partition, computed once as the cursor yields it (0 without a scope).
+    let batch: Array<{ doc: ProfileDoc; partition: number }> = [];
     const flush = async () => {
       if (scope && !scope.stillOwned()) throw new PartitionsMoved();
       const now = deps.clock.now();
-      const docs = new Map(batch.map((d) => [d._id, d]));
-      const profiles = batch.map(fromDoc);
+      const docs = new Map(batch.map(({ doc }) => [doc._id, doc]));
+      const partitionOf = new Map(batch.map(({ doc, partition }) => [doc.cid, partition]));
+      const profiles = batch.map(({ doc }) => fromDoc(doc));
       batch = [];
       const dirty = [];
       for (const p of profiles) {
@@ -223,14 +224,14 @@ export async function runRecompute(deps: RecomputeDeps, job: JobDoc, opts: Recom
         (p, v, at) => {
           const c = evaluateProfile(p, v, sel, at);
           published += c.length;
-          count(partitionOf(p.cid)).changes += c.length;
+          count(partitionOf.get(p.cid)!).changes += c.length;
           return { changes: c, write: true };
         },
         new Map([[ws, view]]),
         // The cursor's copies: on FerretDB a read by $in is one pass over the whole collection.
         { docs, written },
       );
-      for (const p of profiles) count(partitionOf(p.cid)).processed++;
+      for (const partition of partitionOf.values()) count(partition).processed++;
       job.processed += profiles.length;
       job.changes += published;
       opts.onProgress?.(job.processed, job.total);
@@ -243,8 +244,9 @@ export async function runRecompute(deps: RecomputeDeps, job: JobDoc, opts: Recom
       );
     };
     for await (const doc of cursor) {
-      if (mine && !mine.has(partitionOf(doc.cid))) continue;
-      batch.push(doc);
+      const partition = scope ? partitionOfKey(doc.cid, scope.partitions) : 0;
+      if (mine && !mine.has(partition)) continue;
+      batch.push({ doc, partition });
       if (batch.length >= batchSize) await flush();
     }
     if (batch.length > 0) await flush();
