@@ -132,7 +132,10 @@ ferretdb_start() {
   if [[ -n "${MONGODB_URI:-}" ]]; then log "ferretdb: MONGODB_URI is set, not starting one"; return; fi
   if port_open $FERRETDB_PORT; then
     wait_until ferretdb 30 ferretdb_healthy || die "something listens on $FERRETDB_PORT but does not answer like MongoDB"
-    log "ferretdb: already answering on 127.0.0.1:$FERRETDB_PORT, reusing it"; return
+    log "ferretdb: already answering on 127.0.0.1:$FERRETDB_PORT, reusing it"
+    # Ours (pid file here): its data directory is known, so make sure it is being indexed.
+    if pid_alive ferretdb; then ferretdb_index_start; fi
+    return
   fi
   ferretdb_install
   mkdir -p "$PAYAM_STATE/ferretdb/data" "$PAYAM_STATE/ferretdb/state"
@@ -140,6 +143,16 @@ ferretdb_start() {
   spawn ferretdb "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$PAYAM_STATE/ferretdb/data/" \
     --state-dir="$PAYAM_STATE/ferretdb/state" --listen-addr="127.0.0.1:$FERRETDB_PORT" \
     --debug-addr=127.0.0.1:0 --telemetry=disable --log-level=WARN
+  ferretdb_index_start
+}
+
+# FerretDB v1.24's `_id` lookups scan the table: its SQLite query and its `_id_` index spell the
+# expression differently. ferretdb/id_index.py adds the index the query can use to every
+# collection, as collections appear (its docstring and README "Storage on FerretDB" say more).
+ferretdb_index_start() {
+  pid_alive ferretdb-index && return
+  need python3 "index FerretDB's _id lookups (infra/local/ferretdb/id_index.py)" MONGODB_URI
+  spawn ferretdb-index python3 "$HERE/ferretdb/id_index.py" "$PAYAM_STATE/ferretdb/data"
 }
 
 # ---------------------------------------------------------------- SES emulator
@@ -201,8 +214,10 @@ stop_one() {
 }
 
 stop() {
+  if [[ "${1:-}" == ferretdb ]]; then stop_one ferretdb-index; fi
   if [[ -n "${1:-}" ]]; then stop_one "$1"; return; fi
   stop_one ses
+  stop_one ferretdb-index
   stop_one ferretdb
   stop_one kafka
 }
@@ -223,6 +238,7 @@ status() {
     pid_alive "$name" && who="started here, pid $(cat "$PIDS/$name.pid")"
     if port_open "$port"; then echo "$name: answering on 127.0.0.1:$port ($who)"; else echo "$name: down"; fi
   done
+  if pid_alive ferretdb-index; then echo "ferretdb-index: indexing $PAYAM_STATE/ferretdb/data (pid $(cat "$PIDS/ferretdb-index.pid"))"; else echo "ferretdb-index: not running"; fi
 }
 
 case "${1:-}" in
