@@ -122,8 +122,8 @@ const REPLACES_FOR_BULK = 24;
  *   memory, so a busy contact costs one write per batch and no read. It stays right because
  *   this process is the only writer of the profiles it handles; a profile created elsewhere
  *   shows up as a duplicate insert, which the caller treats as a conflict and re-reads.
- * - Many replaces at once (a recompute, a busy batch) are one `deleteMany` by `$in` (one
- *   collection pass) and one `insertMany`, journalled so a crash between them loses nothing:
+ * - Many replaces at once (a recompute, a busy batch) are one delete command (a statement per
+ *   _id) and one `insertMany`, journalled so a crash between them loses nothing:
  *   the new versions are written to profile_journal first and removed last, and a profile
  *   found missing is looked up there (by its owner, under the lock) and restored.
  */
@@ -276,7 +276,13 @@ export class ProfileStore {
     try {
       await this.journal.deleteMany({ _id: { $in: ids } });
       await this.journal.collection.insertMany(docs.map((doc) => ({ _id: doc._id, doc })) as never[]);
-      await this.model.deleteMany({ _id: { $in: ids } });
+      // One delete statement per _id in one command, not a deleteMany by $in: FerretDB answers
+      // an exact {_id} from the stack's index, while an $in is matched in Go over the whole
+      // collection (2,000 ids at 100,000 profiles: 0.56 s against 6.7 s).
+      await this.model.bulkWrite(
+        ids.map((_id) => ({ deleteOne: { filter: { _id } } })),
+        { ordered: false },
+      );
       await this.model.collection.insertMany(docs as never[], { ordered: false });
       await this.journal.deleteMany({ _id: { $in: ids } });
     } catch (err) {
