@@ -96,3 +96,19 @@ export async function insertNew<T>(collection: Inserter, docs: T[]): Promise<Set
   }
   return inserted;
 }
+
+/**
+ * The document with this _id when it belongs to `workspaceId`, else null (so another workspace's
+ * id reads as missing). It filters by _id alone and checks the owner in code: an exact {_id} is
+ * the one filter FerretDB v1 pushes down to SQLite (indexed by the local stack: ~1 ms at any
+ * size), while {_id, workspaceId} makes it decode and match the whole collection in Go (seconds
+ * at 100,000 contacts). On MongoDB both are one index lookup.
+ */
+export async function findOwned<T extends { workspaceId: string }>(
+  model: { findOne(filter: { _id: string }): { lean<R>(): PromiseLike<R | null> } },
+  workspaceId: string,
+  id: string,
+): Promise<T | null> {
+  const doc = await model.findOne({ _id: id }).lean<T>();
+  return doc !== null && doc.workspaceId === workspaceId ? doc : null;
+}

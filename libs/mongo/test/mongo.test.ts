@@ -1,6 +1,12 @@
-import { Schema, type Connection } from 'mongoose';
+import { Schema, type Connection, type Model } from 'mongoose';
 import { stack, uniqueName } from '@payam/testkit';
-import { connectMongo, ensureIndexes, isDuplicateKeyError, pingMongo } from '../src';
+import { connectMongo, ensureIndexes, findOwned, isDuplicateKeyError, pingMongo } from '../src';
+
+interface OwnedDoc {
+  _id: string;
+  workspaceId: string;
+  name: string;
+}
 
 const silent = { info: () => undefined, error: () => undefined };
 
@@ -12,6 +18,16 @@ describe('mongo helper against the real MongoDB-protocol server', () => {
   afterAll(async () => {
     await conn.dropDatabase();
     await conn.close();
+  });
+
+  test.each([
+    ['its own workspace', 'ws_a', 'owned-1', { _id: 'owned-1', workspaceId: 'ws_a', name: 'first' }],
+    ["another workspace's key", 'ws_b', 'owned-1', null],
+    ['an id that does not exist', 'ws_a', 'owned-none', null],
+  ])('findOwned: a document read by %s', async (_, workspaceId, id, expected) => {
+    const Owned = (conn.models.Owned as Model<OwnedDoc> | undefined) ?? conn.model<OwnedDoc>('Owned', new Schema<OwnedDoc>({ _id: String, workspaceId: String, name: String }, { versionKey: false }));
+    await Owned.updateOne({ _id: 'owned-1' }, { $set: { workspaceId: 'ws_a', name: 'first' } }, { upsert: true });
+    expect(await findOwned(Owned, workspaceId, id)).toEqual(expected);
   });
 
   test('answers a ping', async () => {

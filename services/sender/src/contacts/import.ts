@@ -1,3 +1,4 @@
+import { findOwned } from '@payam/mongo';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -172,7 +173,7 @@ export class ImportService {
   }
 
   async get(workspaceId: string, importId: string): Promise<ImportView> {
-    const doc = await this.model.findOne({ _id: importId, workspaceId }).lean();
+    const doc = await findOwned<ImportDoc>(this.model, workspaceId, importId);
     if (!doc) throw new NotFoundError('import', importId);
     return importView(doc);
   }

@@ -9,7 +9,7 @@ import {
 } from '@payam/contracts';
 import { ConflictError, InvalidInputError, NotFoundError } from '@payam/errors';
 import type { EventPublisher } from '@payam/kafka';
-import { isDuplicateKeyError } from '@payam/mongo';
+import { findOwned, isDuplicateKeyError } from '@payam/mongo';
 import type { Logger } from '@payam/observability';
 import { newId } from '../ids';
 import { listModel, type ListModel } from '../lists/model';
@@ -219,9 +219,15 @@ export class ContactService {
   }
 
   async get(workspaceId: string, contactId: string): Promise<ContactDoc> {
-    const doc = await this.model.findOne({ _id: contactId, workspaceId, erasedAt: null }).lean();
+    const doc = await this.live(workspaceId, contactId);
     if (!doc) throw new NotFoundError('contact', contactId);
     return doc;
+  }
+
+  /** The contact if it is in this workspace and not erased (findOwned: a lookup by _id alone). */
+  async live(workspaceId: string, contactId: string): Promise<ContactDoc | null> {
+    const doc = await findOwned<ContactDoc>(this.model, workspaceId, contactId);
+    return doc && !doc.erasedAt ? doc : null;
   }
 
   async findByEmail(workspaceId: string, email: string): Promise<ContactDoc | null> {
@@ -257,7 +263,7 @@ export class ContactService {
    * a segment membership) finds an erased contact and skips it.
    */
   async erase(workspaceId: string, contactId: string): Promise<void> {
-    const doc = await this.model.findOne({ _id: contactId, workspaceId }).lean();
+    const doc = await findOwned<ContactDoc>(this.model, workspaceId, contactId);
     if (!doc) throw new NotFoundError('contact', contactId);
     if (doc.erasedAt) return;
     const now = new Date();
@@ -359,7 +365,7 @@ export class ContactService {
     changesOf: (doc: ContactDoc) => Changes | null,
     known?: ContactDoc,
   ): Promise<ContactDoc | null> {
-    const doc = known ?? (await this.model.findOne({ _id: contactId, workspaceId, erasedAt: null }).lean());
+    const doc = known ?? (await this.live(workspaceId, contactId));
     if (!doc) throw new NotFoundError('contact', contactId);
     const changes = changesOf(doc);
     if (!changes) return doc;

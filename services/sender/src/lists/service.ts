@@ -1,3 +1,4 @@
+import { findOwned } from '@payam/mongo';
 import type { Connection } from 'mongoose';
 import { z } from 'zod';
 import { EntityId } from '@payam/contracts';
@@ -140,7 +141,7 @@ export class ListService {
   }
 
   private async find(workspaceId: string, listId: string): Promise<ListDoc> {
-    const doc = await this.model.findOne({ _id: listId, workspaceId }).lean();
+    const doc = await findOwned<ListDoc>(this.model, workspaceId, listId);
     if (!doc) throw new NotFoundError('list', listId);
     return doc;
   }

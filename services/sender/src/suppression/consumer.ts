@@ -37,7 +37,7 @@ export function suppressionConsumer(ctx: SenderContext): Component {
 
   const apply = async (event: EmailEvent, effect: { reason: SuppressionReason; status: ContactStatus }): Promise<void> => {
     const contact =
-      (await ctx.contacts.model.findOne({ _id: event.contactId, workspaceId: event.workspaceId, erasedAt: null }).lean()) ??
+      (await ctx.contacts.live(event.workspaceId, event.contactId)) ??
       (event.recipient ? await ctx.contacts.findByEmail(event.workspaceId, event.recipient.trim().toLowerCase()) : null);
     const recipient = event.recipient !== null ? Email.safeParse(event.recipient) : null;
     const email = recipient?.success ? recipient.data : contact?.email;

@@ -1,3 +1,4 @@
+import { findOwned } from '@payam/mongo';
 import type { Connection } from 'mongoose';
 import { ConflictError, InvalidInputError, NotFoundError } from '@payam/errors';
 import type { ContactDoc } from '../contacts/model';
@@ -109,7 +110,7 @@ export class TemplateService {
   }
 
   async get(workspaceId: string, templateId: string): Promise<TemplateDoc> {
-    const doc = await this.templates.findOne({ _id: templateId, workspaceId }).lean();
+    const doc = await findOwned<TemplateDoc>(this.templates, workspaceId, templateId);
     if (!doc) throw new NotFoundError('template', templateId);
     return doc;
   }
@@ -184,7 +185,7 @@ export class TemplateService {
   }
 
   async getLayout(workspaceId: string, layoutId: string): Promise<LayoutView> {
-    const doc = await this.layouts.findOne({ _id: layoutId, workspaceId }).lean();
+    const doc = await findOwned<LayoutDoc>(this.layouts, workspaceId, layoutId);
     if (!doc) throw new NotFoundError('layout', layoutId);
     return layoutView(doc);
   }
