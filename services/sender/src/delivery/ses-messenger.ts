@@ -56,6 +56,9 @@ export class SesMessenger implements Messenger {
       // Retries are the send engine's job (it knows about rate and consecutive errors); a hidden
       // SDK retry would also make "how many attempts" invisible.
       maxAttempts: 1,
+      // The middleware stack is resolved once per command class instead of on every send (the SDK
+      // cloned and sorted it per SendEmail). We never change the stack after construction.
+      cacheMiddleware: true,
       requestHandler: {
         httpAgent: new Agent({ keepAlive: true, maxSockets }),
         httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
