@@ -137,7 +137,7 @@ async function main(): Promise<void> {
 
   // The tracker, twice: as main.ts boots it (the stats projector and the api-keys projection in
   // the process, writing to FerretDB on the same two cores), then as an edge-only instance
-  // (RUN_CONSUMERS=false, the scale-out shape of README "Running it"), whose projector work runs
+  // (RUN_CONSUMERS=false, the scale-out shape of README "Scaling out"), whose projector work runs
   // elsewhere and is measured by bench:projector.
   const kafka = new Kafka({ clientId: 'bench-tracker', brokers, logLevel: logLevel.NOTHING });
   // A brand-new broker has no topics yet: the offsets noted before the run need email-events.v1.
