@@ -1,4 +1,3 @@
-import { findOwned } from '@payam/mongo';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { EntityId, formatProblems, describeIssues, type ContactStatus } from '@payam/contracts';
 import { DomainError, InvalidInputError, NotFoundError } from '@payam/errors';
+import { findOwned } from '@payam/mongo';
 import type { Logger } from '@payam/observability';
 import { newId } from '../ids';
 import type { ContactDoc } from './model';

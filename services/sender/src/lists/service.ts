@@ -1,8 +1,8 @@
-import { findOwned } from '@payam/mongo';
 import type { Connection } from 'mongoose';
 import { z } from 'zod';
 import { EntityId } from '@payam/contracts';
 import { NotFoundError } from '@payam/errors';
+import { findOwned } from '@payam/mongo';
 import { Email } from '../contacts/schemas';
 import type { ContactService } from '../contacts/service';
 import { newId } from '../ids';

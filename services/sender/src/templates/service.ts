@@ -1,6 +1,6 @@
-import { findOwned } from '@payam/mongo';
 import type { Connection } from 'mongoose';
 import { ConflictError, InvalidInputError, NotFoundError } from '@payam/errors';
+import { findOwned } from '@payam/mongo';
 import type { ContactDoc } from '../contacts/model';
 import type { ContactService } from '../contacts/service';
 import { newId } from '../ids';
@@ -141,7 +141,7 @@ export class TemplateService {
 
   async renderable(t: TemplateDoc): Promise<RenderableTemplate> {
     const [layout, partials] = await Promise.all([
-      t.layoutId ? this.layouts.findOne({ _id: t.layoutId, workspaceId: t.workspaceId }).lean() : Promise.resolve(null),
+      t.layoutId ? findOwned<LayoutDoc>(this.layouts, t.workspaceId, t.layoutId) : Promise.resolve(null),
       this.partials.find({ workspaceId: t.workspaceId }).limit(1000).lean(),
     ]);
     return {

@@ -2,6 +2,7 @@ import { apiKeyModel, applyApiKeyRecord, issueApiKey, revokeApiKeyRecord, type A
 import { deterministicEventId, Topics, type ApiKeyRecord } from '@payam/contracts';
 import { NotFoundError } from '@payam/errors';
 import type { EventPublisher } from '@payam/kafka';
+import { findOwned } from '@payam/mongo';
 import type { Logger } from '@payam/observability';
 import type { Connection } from 'mongoose';
 import { newId } from '../ids';
@@ -102,7 +103,7 @@ export class WorkspaceService {
 
   /** Revoking twice is fine: the second answers the key as it is. */
   async revokeKey(workspaceId: string, keyId: string): Promise<ApiKeyView> {
-    const doc = await this.keys.findOne({ _id: keyId, workspaceId }).lean();
+    const doc = await findOwned<ApiKeyDoc>(this.keys, workspaceId, keyId);
     if (!doc) throw new NotFoundError('api key', keyId);
     if (doc.revokedAt) return keyView(doc);
     const record = revokeApiKeyRecord({ workspaceId, keyId, keyHash: doc.keyHash, name: doc.name });
