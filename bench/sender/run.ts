@@ -4,10 +4,7 @@
 // the wall time of a campaign of BENCH_RECIPIENTS (default 100k) at a 1,000/s limit (ideal:
 // recipients / 1000 s). Ends with one JSON line. Not a test: nothing is asserted.
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { Topics } from '@payam/contracts';
 import type { Kafka } from 'kafkajs';
@@ -34,34 +31,31 @@ const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 100_000);
 const THROUGHPUT_N = Number(process.env.BENCH_THROUGHPUT_MESSAGES ?? Math.min(RECIPIENTS, 10_000));
 const log = (msg: string) => process.stderr.write(`[bench:sender] ${msg}\n`);
 
-/** Just enough of SES v2 SendEmail; counts messages per recipient. */
-function fakeSes() {
-  const perRecipient = new Map<string, number>();
-  let total = 0;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.method === 'POST' && req.url?.startsWith('/v2/email/outbound-emails')) {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Destination?: { ToAddresses?: string[] } };
-        for (const to of body.Destination?.ToAddresses ?? []) perRecipient.set(to, (perRecipient.get(to) ?? 0) + 1);
-        total++;
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ MessageId: randomUUID() }));
-        return;
-      }
-      res.writeHead(404).end();
+/**
+ * The SES endpoint that answers at once (fake-ses.ts), in a process of its own: in this one it
+ * took a share of the CPU that the sender, whose SES is elsewhere, never pays.
+ */
+async function startFakeSes() {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fake-ses.ts')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+      const line = out.split('\n')[0];
+      if (out.includes('\n')) resolve((JSON.parse(line!) as { port: number }).port);
     });
+    child.once('exit', (code) => reject(new Error(`fake SES exited with ${code}`)));
   });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const stats = async (prefix: string) => (await (await fetch(`${endpoint}/_stats?prefix=${encodeURIComponent(prefix)}`)).json()) as { count: number; duplicates: number };
   return {
-    server,
-    get total() {
-      return total;
-    },
-    count: (prefix: string) => [...perRecipient].filter(([k]) => k.startsWith(prefix)).reduce((a, [, n]) => a + n, 0),
-    duplicates: () => [...perRecipient.values()].filter((n) => n > 1).length,
+    endpoint,
+    count: async (prefix: string) => (await stats(prefix)).count,
+    duplicates: async () => (await stats('')).duplicates,
+    stop: () => stopProcess(child),
   };
 }
+type FakeSes = Awaited<ReturnType<typeof startFakeSes>>;
 
 async function rawLoop(endpoint: string, n: number): Promise<number> {
   // The same SDK settings as the sender's SesMessenger (one attempt, the middleware stack resolved
@@ -168,7 +162,7 @@ async function campaignRun(
   endpoint: string,
   rate: number,
   n: number,
-  ses: ReturnType<typeof fakeSes>,
+  ses: FakeSes,
   workerProcesses = 1,
 ): Promise<{ sendSeconds: number; completedSeconds: number }> {
   const dbName = uniqueName('payam_bench_sender');
@@ -246,7 +240,7 @@ async function campaignRun(
     let lastProgress = started;
     for (;;) {
       await new Promise((r) => setTimeout(r, 200));
-      const sent = ses.count(prefix);
+      const sent = await ses.count(prefix);
       if (!sendSeconds && sent >= n) sendSeconds = (performance.now() - started) / 1000;
       if (performance.now() - lastProgress >= 10_000) {
         lastProgress = performance.now();
@@ -268,9 +262,8 @@ async function campaignRun(
 }
 
 async function main(): Promise<void> {
-  const ses = fakeSes();
-  await new Promise<void>((r) => ses.server.listen(0, '127.0.0.1', r));
-  const endpoint = `http://127.0.0.1:${(ses.server.address() as AddressInfo).port}`;
+  const ses = await startFakeSes();
+  const { endpoint } = ses;
 
   const raw = await rawLoop(endpoint, THROUGHPUT_N);
   log(`raw SDK loop: ${raw.toFixed(0)} msg/s (${THROUGHPUT_N} messages, concurrency ${CONCURRENCY})`);
@@ -279,11 +272,12 @@ async function main(): Promise<void> {
   log(`worker path: ${workerRate.toFixed(0)} msg/s (${THROUGHPUT_N} in ${unlimited.sendSeconds.toFixed(1)} s; completed after ${unlimited.completedSeconds.toFixed(1)} s)`);
   const limited = await campaignRun(endpoint, 1000, RECIPIENTS, ses, WORKER_PROCESSES);
   log(`${RECIPIENTS} recipients at 1000/s with ${WORKER_PROCESSES} worker process(es): all sent after ${limited.sendSeconds.toFixed(1)} s, completed after ${limited.completedSeconds.toFixed(1)} s (ideal ${(RECIPIENTS / 1000).toFixed(0)} s)`);
-  await new Promise((r) => ses.server.close(r));
+  const duplicates = await ses.duplicates();
+  await ses.stop();
   const line = {
     ratio_vs_raw_sdk: Math.round((workerRate / raw) * 1000) / 1000,
     campaign_100k_s: Math.round(limited.completedSeconds * 10) / 10,
-    duplicates: ses.duplicates(),
+    duplicates,
     raw_sdk_msgs_per_s: Math.round(raw),
     worker_msgs_per_s: Math.round(workerRate),
     recipients: RECIPIENTS,

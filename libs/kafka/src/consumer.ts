@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import type { z } from 'zod';
-import { decodeRecord, deterministicEventId, Topics, type FieldProblem, type TopicSpec } from '@payam/contracts';
+import { decodeRecord, deterministicEventId, parseWith, Topics, type FieldProblem, type ParseResult, type TopicSpec } from '@payam/contracts';
 import type { KafkaLogger } from './client';
 import type { EventPublisher } from './publisher';
 
@@ -35,10 +35,31 @@ export interface Subscription<S extends z.ZodType = z.ZodType> {
   handleBatch?: (records: Array<Delivered<z.infer<S>>>, batch: BatchControl) => Promise<void>;
   /** Called for a null value on a compacted topic. Ignored (and committed) when absent. */
   onTombstone?: (key: string, meta: RecordMeta) => Promise<void>;
+  /**
+   * Looks at the decoded JSON before the schema does: a record it refuses is committed without
+   * being validated or handled (nor dead-lettered if invalid: it is none of this group's
+   * business). For groups that act on a few types of a busy topic, where validating every
+   * record they would ignore costs more than the handling. It sees unvalidated input, so it may
+   * only ever skip: whatever it lets through is validated as usual.
+   */
+  prefilter?: (raw: Record<string, unknown>) => boolean;
 }
 
 export function subscribe<S extends z.ZodType>(sub: Subscription<S>): Subscription {
   return sub as unknown as Subscription;
+}
+
+/** The record's value validated, or null when the subscription's prefilter skips it. */
+function decodeFor(sub: Subscription, bytes: Buffer): ParseResult<unknown> | null {
+  if (!sub.prefilter) return decodeRecord(sub.topic.schema, bytes);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return decodeRecord(sub.topic.schema, bytes);
+  }
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && !sub.prefilter(raw as Record<string, unknown>)) return null;
+  return parseWith(sub.topic.schema, raw);
 }
 
 /**
@@ -174,7 +195,8 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerHandle
             if (sub.onTombstone && m.key) await withRetry('tombstone', payload, () => sub.onTombstone!(m.key!.toString('utf8'), metaOf(m)));
             continue;
           }
-          const decoded = decodeRecord(sub.topic.schema, m.value);
+          const decoded = decodeFor(sub, m.value);
+          if (decoded === null) continue;
           if (decoded.ok) valid.push({ value: decoded.value, meta: metaOf(m) });
           else await deadLetter(batch, m, decoded.problems);
         }
@@ -207,9 +229,10 @@ export async function runConsumer(opts: ConsumerOptions): Promise<ConsumerHandle
         if (m.value === null) {
           if (sub.onTombstone && m.key) await withRetry('tombstone', payload, () => sub.onTombstone!(m.key!.toString('utf8'), meta));
         } else {
-          const decoded = decodeRecord(sub.topic.schema, m.value);
-          if (!decoded.ok) await deadLetter(batch, m, decoded.problems);
-          else {
+          // null: skipped by the prefilter, and committed like a handled record.
+          const decoded = decodeFor(sub, m.value);
+          if (decoded !== null && !decoded.ok) await deadLetter(batch, m, decoded.problems);
+          else if (decoded !== null) {
             try {
               await withRetry('handler', payload, () => sub.handle!(decoded.value, meta));
             } catch (err) {

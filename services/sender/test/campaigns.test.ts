@@ -1,7 +1,7 @@
 // Campaigns end to end against the real stack: resolution, workers, SES emulator, events.
 import { Topics } from '@payam/contracts';
 import { TokenSigner } from '@payam/tracking-token';
-import { emailsTo, readTopic, uniqueName, waitFor } from '@payam/testkit';
+import { emailsTo, readTopic, topicEnd, uniqueName, waitFor } from '@payam/testkit';
 import { contactModel } from '../src/contacts/model';
 import { progressModel } from '../src/delivery/progress';
 import { suppress } from '../src/suppression/service';
@@ -40,6 +40,7 @@ test('a campaign to 1,000 contacts lands exactly 1,000 personalised, tracked ema
   expect(created.status).toBe(201);
   expect(created.body.state).toBe('draft');
   const campaignId: string = created.body.campaignId;
+  const eventsFrom = await topicEnd(Topics.emailEvents.name);
   const started = await h.as(w.token).post(`/campaigns/${campaignId}/start`);
   expect(started.status).toBe(200);
   const done = await waitForState(h, w, campaignId, 'completed', 120_000);
@@ -71,7 +72,7 @@ test('a campaign to 1,000 contacts lands exactly 1,000 personalised, tracked ema
     expect(e.body.html).toContain(`href="https://t.example.com/u/${unsub![1]}"`);
   }
 
-  const sent = await readTopic(Topics.emailEvents.name, (r) => (r.value as { campaignId?: string }).campaignId === campaignId);
+  const sent = await readTopic(Topics.emailEvents.name, (r) => (r.value as { campaignId?: string }).campaignId === campaignId, { from: eventsFrom });
   const ids = new Set(sent.map((r) => (r.value as { id: string }).id));
   expect(sent.filter((r) => (r.value as { type: string }).type === 'email.sent').length).toBeGreaterThanOrEqual(1000);
   expect(ids.size).toBe(1000);

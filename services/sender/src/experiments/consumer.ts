@@ -8,6 +8,9 @@ import { campaignModel } from '../campaigns/model';
 import { deliveryModel } from '../delivery/model';
 import { experimentEventModel, type ExperimentEventDoc, type ExperimentEventKind } from './model';
 
+/** The only event types recordsOf turns into records (the consumer skips the rest unvalidated). */
+export const EXPERIMENT_TYPES: ReadonlySet<string> = new Set<EmailEvent['type']>(['email.opened', 'email.clicked', 'email.bounced', 'email.delivered']);
+
 /** The records an event adds for its variant: unique-per-contact facts plus one per open/click event. */
 export function recordsOf(event: EmailEvent): Array<{ kind: ExperimentEventKind; key: string }> {
   switch (event.type) {
@@ -34,7 +37,7 @@ export function recordsOf(event: EmailEvent): Array<{ kind: ExperimentEventKind;
 /**
  * Consumer group `sender.experiments` on email-events.v1: opens, clicks, bounces and deliveries
  * of test-cohort deliveries become insert-only records with deterministic ids, so a replay
- * is a no-op and unique counts are exact. Events without a variant cost nothing.
+ * is a no-op and unique counts are exact. Events without a variant cost nothing (prefilter).
  */
 export function experimentEventsConsumer(ctx: SenderContext): Component {
   const records = experimentEventModel(ctx.conn);
@@ -79,5 +82,8 @@ export function experimentEventsConsumer(ctx: SenderContext): Component {
     for (let i = 0; i < unique.length; i += 1000) await insertNew(records.collection, unique.slice(i, i + 1000));
   };
 
-  return consumerComponent(ctx, 'experiment-events', 'sender.experiments', [subscribe({ topic: Topics.emailEvents, handleBatch })]);
+  // Only a variant's events can matter: the others (every email.sent, every event of a campaign
+  // without an experiment) are skipped before the schema check.
+  const prefilter = (raw: Record<string, unknown>) => EXPERIMENT_TYPES.has(raw.type as string) && typeof raw.variantId === 'string';
+  return consumerComponent(ctx, 'experiment-events', 'sender.experiments', [subscribe({ topic: Topics.emailEvents, prefilter, handleBatch })]);
 }

@@ -11,6 +11,9 @@ import { suppress } from './service';
 /** How bad each status is; suppression only ever moves a contact to a worse one. */
 const SEVERITY: Record<ContactStatus, number> = { subscribed: 0, unsubscribed: 1, bounced: 2, complained: 3 };
 
+/** The only event types suppressionOf acts on (the consumer skips the rest unvalidated). */
+export const SUPPRESSING_TYPES: ReadonlySet<string> = new Set<EmailEvent['type']>(['email.bounced', 'email.complained', 'email.unsubscribed']);
+
 /** What an email event means for suppression, or null when it means nothing. */
 export function suppressionOf(event: EmailEvent): { reason: SuppressionReason; status: ContactStatus } | null {
   switch (event.type) {
@@ -28,8 +31,8 @@ export function suppressionOf(event: EmailEvent): { reason: SuppressionReason; s
 /**
  * Consumer group `sender.suppression` on email-events.v1: hard bounces, complaints and
  * unsubscribes suppress the address in its workspace and move the contact's status (which
- * publishes a new snapshot). Idempotent on the event id. Batches: almost every event on the
- * topic (sent, delivered, opened…) is irrelevant here and costs nothing.
+ * publishes a new snapshot). Idempotent on the event id. Almost every event on the topic (sent,
+ * delivered, opened…) is irrelevant here: the prefilter skips them before the schema check.
  */
 export function suppressionConsumer(ctx: SenderContext): Component {
   const processed = suppressionEventModel(ctx.conn);
@@ -81,5 +84,5 @@ export function suppressionConsumer(ctx: SenderContext): Component {
     }
   };
 
-  return consumerComponent(ctx, 'suppression-consumer', 'sender.suppression', [subscribe({ topic: Topics.emailEvents, handleBatch })]);
+  return consumerComponent(ctx, 'suppression-consumer', 'sender.suppression', [subscribe({ topic: Topics.emailEvents, prefilter: (raw) => SUPPRESSING_TYPES.has(raw.type as string), handleBatch })]);
 }

@@ -1,0 +1,54 @@
+// Just enough of SES v2 SendEmail for bench/sender, in its own process (as SES is not in the
+// sender's): it answers at once, counts messages per recipient, and reports on GET /_stats.
+// Run by bench/sender/run.ts; prints {"port": …} on stdout once it listens.
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+
+const perRecipient = new Map<string, number>();
+/** Messages per address prefix asked about on /_stats, kept up to date from then on. */
+const watched = new Map<string, number>();
+let duplicates = 0;
+
+function record(to: string): void {
+  const n = (perRecipient.get(to) ?? 0) + 1;
+  perRecipient.set(to, n);
+  if (n === 2) duplicates++;
+  for (const [prefix, count] of watched) if (to.startsWith(prefix)) watched.set(prefix, count + 1);
+}
+
+function countOf(prefix: string): number {
+  let count = watched.get(prefix);
+  if (count === undefined) {
+    count = 0;
+    for (const [to, n] of perRecipient) if (to.startsWith(prefix)) count += n;
+    watched.set(prefix, count);
+  }
+  return count;
+}
+
+const server = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    if (req.method === 'POST' && req.url?.startsWith('/v2/email/outbound-emails')) {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Destination?: { ToAddresses?: string[] } };
+      for (const to of body.Destination?.ToAddresses ?? []) record(to);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ MessageId: randomUUID() }));
+      return;
+    }
+    if (req.method === 'GET' && req.url?.startsWith('/_stats')) {
+      const prefix = new URL(req.url, 'http://x').searchParams.get('prefix') ?? '';
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ count: countOf(prefix), duplicates }));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+});
+
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
