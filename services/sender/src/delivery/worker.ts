@@ -35,7 +35,7 @@ export function sendWorker(ctx: SenderContext, campaigns: CampaignService, messe
   let handle: ConsumerHandle | null = null;
   let engine: SendEngine | null = null;
   let providerRate = c.SES_MAX_SEND_RATE;
-  const bucket = new TokenBucket(providerRate, 1);
+  const bucket = new TokenBucket(providerRate);
   const registry = new WorkerRegistry(ctx.conn, {
     heartbeatMs: c.SENDER_WORKER_HEARTBEAT_MS,
     onAliveChange: (alive) => {
