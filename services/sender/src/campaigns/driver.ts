@@ -11,6 +11,9 @@ import { EMPTY_COUNTS, type CampaignDoc } from './model';
 import { startFields, type CampaignService } from './service';
 import type { ExperimentService } from '../experiments/service';
 
+/** Deliveries per insert while resolving an audience (see work()). */
+const DELIVERY_INSERT_SLICE = 250;
+
 export interface DriverOptions {
   intervalMs: number;
   /** A claim older than this, held by a worker that stopped heart-beating, is 'unknown'. */
@@ -170,7 +173,11 @@ export class CampaignDriver implements Component {
       for await (const resolved of chunks) {
         const chunk = testIds ? { ...resolved, deliveries: this.experiments.remainderDeliveries(c, resolved.deliveries, testIds) } : resolved;
         queued += chunk.deliveries.filter((d) => d.state === 'queued').length;
-        await insertNew(deliveryModel(this.ctx.conn).collection, chunk.deliveries);
+        // In slices: FerretDB (SQLite) runs one write at a time, and a 1,000-document insert kept
+        // the send workers' claims and outcomes waiting behind it (100k at 1,000/s: 112.9 s → 109.2 s).
+        for (let i = 0; i < chunk.deliveries.length; i += DELIVERY_INSERT_SLICE) {
+          await insertNew(deliveryModel(this.ctx.conn).collection, chunk.deliveries.slice(i, i + DELIVERY_INSERT_SLICE));
+        }
         // Jobs for the whole chunk, also for deliveries a crashed run had inserted already: a
         // job it had published too is a duplicate the claim absorbs, one it had not is needed.
         await publishSendJobs(
