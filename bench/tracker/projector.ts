@@ -3,9 +3,11 @@
 // wires it) at the offsets noted before, and measures how fast it works through them: the rate
 // at which it can keep up with the edge. BENCH_CAMPAIGNS × BENCH_VARIANTS sets how many stats
 // documents a batch touches (1 × 1 is bench:tracker's mix; BENCH_DELIVERIES spreads them over
-// the partitions). Reports the operations each MongoDB update command carried. Last line: one JSON object.
+// the partitions). BENCH_MIX=lifecycle publishes instead what a stream carries per message: its
+// sent, accepted (SES Send) and delivered events, then one open. Reports the operations each
+// MongoDB update command carried. Last line: one JSON object.
 import { randomBytes } from 'node:crypto';
-import { randomEventId, Topics, type Classification, type EmailEvent } from '@payam/contracts';
+import { deterministicEventId, randomEventId, Topics, type Classification, type EmailEvent } from '@payam/contracts';
 import { createKafka, ensureTopics, EventPublisher, runConsumer, subscribe } from '@payam/kafka';
 import { connectMongo } from '@payam/mongo';
 import { createLogger } from '@payam/observability';
@@ -16,13 +18,42 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const CAMPAIGNS = Number(process.env.BENCH_CAMPAIGNS ?? 1);
 const VARIANTS = Number(process.env.BENCH_VARIANTS ?? 1);
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 200);
+const MIX = process.env.BENCH_MIX ?? 'opens';
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const mongoUri = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017';
 
 const human: Classification = { client: 'Gmail', clientVersion: null, os: 'Android', device: 'mobile', machine: false, machineReasons: [], ip: '192.0.2.0', userAgent: 'bench' };
 const machine: Classification = { ...human, client: null, os: null, device: 'proxy', machine: true, machineReasons: ['apple_mpp'] };
 
+/** The i-th event of the lifecycle mix: per delivery, sent, accepted, delivered, then an open. */
+function lifecycleEventAt(ws: string, i: number): EmailEvent {
+  const d = Math.floor(i / 4);
+  const base = {
+    schemaVersion: 1 as const,
+    occurredAt: new Date().toISOString(),
+    workspaceId: ws,
+    contactId: `c${d}`,
+    campaignId: `cmp${d % CAMPAIGNS}`,
+    deliveryId: `d${d}`,
+    variantId: null,
+    messageId: `m${d}`,
+    recipient: `r${d}@example.com`,
+  };
+  const id = (type: string) => deterministicEventId(type, ws, `d${d}`);
+  switch (i % 4) {
+    case 0:
+      return { ...base, id: id('email.sent'), type: 'email.sent', subject: 'Hello' };
+    case 1:
+      return { ...base, id: id('email.accepted'), type: 'email.accepted' };
+    case 2:
+      return { ...base, id: id('email.delivered'), type: 'email.delivered', smtpResponse: '250 ok', processingTimeMs: 900 };
+    default:
+      return { ...base, id: randomEventId(), messageId: null, recipient: null, type: 'email.opened', source: 'pixel', classification: i % 3 === 0 ? machine : human };
+  }
+}
+
 function eventAt(ws: string, i: number): EmailEvent {
+  if (MIX === 'lifecycle') return lifecycleEventAt(ws, i);
   const d = i % DELIVERIES;
   const base = {
     id: randomEventId(),
@@ -112,6 +143,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       events: EVENTS,
+      mix: MIX,
       stats_docs: CAMPAIGNS * VARIANTS,
       seconds: Math.round(seconds * 10) / 10,
       events_per_s: Math.round(projected / seconds),

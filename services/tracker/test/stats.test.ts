@@ -89,11 +89,13 @@ test('the report of a scripted campaign: counts per variant, uniques, human vs t
   const click = (d: string, v: string, link: number, cls: Classification) =>
     ev('email.clicked', c, d, v, { source: 'redirect', url: `https://example.com/${link}`, linkIndex: link, classification: cls });
   const dupOpen = open('d1', 'A', human);
+  const delivered1 = ev('email.delivered', c, 'd1', 'A');
   const events: EmailEvent[] = [
     ...(['d1', 'd2'] as const).map((d) => ev('email.sent', c, d, 'A', { subject: 'Hi' })),
     ...(['d3', 'd4'] as const).map((d) => ev('email.sent', c, d, 'B', { subject: 'Hello' })),
     ev('email.failed', c, 'd5', 'A', { code: 'suppressed', reason: 'on the suppression list' }),
-    ev('email.delivered', c, 'd1', 'A'),
+    delivered1,
+    delivered1, // a redelivered copy: counted by its marker only, without an id check
     ev('email.delivered', c, 'd2', 'A'),
     ev('email.bounced', c, 'd3', 'B', { bounceType: 'Transient', bounceSubType: 'MailboxFull' }),
     ev('email.delivered', c, 'd3', 'B'),

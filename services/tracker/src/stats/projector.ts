@@ -45,7 +45,10 @@ function hourOf(iso: string): string {
  * The stats projector (consumer group tracker.stats on email-events.v1). Idempotent on the event
  * id without transactions (FerretDB has none):
  *   1. insert each event id into stats_seen_events (unique _id, unordered): a duplicate key means
- *      counted before, and the event is skipped;
+ *      counted before, and the event is skipped. Not for the types whose every counter is claimed
+ *      by a marker (sent, delivered, bounced, complained…: MARKER_COUNTED): a second copy of one
+ *      finds its marker taken, so it cannot count twice either, and those types are most of a
+ *      production stream (every message has its sent, accepted and delivered);
  *   2. insert "first" markers (first open of a delivery, first human click of a link, …) the same
  *      way: an inserted marker is what makes a unique counter move;
  *   3. the batch's increments merged per document (one $inc per per-variant and per-hour
@@ -69,11 +72,13 @@ export class StatsProjector {
     for (const r of records) if (r.value.campaignId !== null && !byId.has(r.value.id)) byId.set(r.value.id, r.value);
     const candidates = [...byId.values()];
     if (candidates.length === 0) return;
+    const checked = candidates.filter((e) => !MARKER_COUNTED.has(e.type));
     const firstSeen = await insertNew(
       this.c.seen,
-      candidates.map((e) => ({ _id: e.id, at: new Date() })),
+      checked.map((e) => ({ _id: e.id, at: new Date() })),
     );
-    const fresh = candidates.filter((_, i) => firstSeen.has(i));
+    const seenFirst = new Set(checked.filter((_, i) => firstSeen.has(i)));
+    const fresh = candidates.filter((e) => MARKER_COUNTED.has(e.type) || seenFirst.has(e));
     if (fresh.length === 0) return;
 
     // Markers, in batch order, so that the first event of a kind in the batch claims it. A marker
@@ -197,7 +202,14 @@ const ONCE: Partial<Record<EmailEvent['type'], Counter>> = {
   'email.unsubscribed': 'unsubscribed',
 };
 
-function countEvent(
+/**
+ * Types whose every counter moves only with a marker (ONCE, and bounces): a copy of one can never
+ * count twice, whatever its id, so they skip the per-event id check (stats_seen_events).
+ * test/stats.test.ts checks every type of the contract against countEvent.
+ */
+export const MARKER_COUNTED: ReadonlySet<EmailEvent['type']> = new Set([...(Object.keys(ONCE) as Array<EmailEvent['type']>), 'email.bounced']);
+
+export function countEvent(
   e: EmailEvent,
   add: (k: string, n?: number) => void,
   set: Record<string, string>,
