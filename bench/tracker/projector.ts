@@ -25,20 +25,25 @@ const mongoUri = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017';
 const human: Classification = { client: 'Gmail', clientVersion: null, os: 'Android', device: 'mobile', machine: false, machineReasons: [], ip: '192.0.2.0', userAgent: 'bench' };
 const machine: Classification = { ...human, client: null, os: null, device: 'proxy', machine: true, machineReasons: ['apple_mpp'] };
 
-/** The i-th event of the lifecycle mix: per delivery, sent, accepted, delivered, then an open. */
-function lifecycleEventAt(ws: string, i: number): EmailEvent {
-  const d = Math.floor(i / 4);
-  const base = {
+/** The fields every event of delivery `d` shares. */
+function envelope(ws: string, d: number, variantId: string | null) {
+  return {
     schemaVersion: 1 as const,
     occurredAt: new Date().toISOString(),
     workspaceId: ws,
     contactId: `c${d}`,
     campaignId: `cmp${d % CAMPAIGNS}`,
     deliveryId: `d${d}`,
-    variantId: null,
-    messageId: `m${d}`,
-    recipient: `r${d}@example.com`,
+    variantId,
+    messageId: null as string | null,
+    recipient: null as string | null,
   };
+}
+
+/** The i-th event of the lifecycle mix: per delivery, sent, accepted, delivered, then an open. */
+function lifecycleEventAt(ws: string, i: number): EmailEvent {
+  const d = Math.floor(i / 4);
+  const base = { ...envelope(ws, d, null), messageId: `m${d}`, recipient: `r${d}@example.com` };
   const id = (type: string) => deterministicEventId(type, ws, `d${d}`);
   switch (i % 4) {
     case 0:
@@ -55,18 +60,7 @@ function lifecycleEventAt(ws: string, i: number): EmailEvent {
 function eventAt(ws: string, i: number): EmailEvent {
   if (MIX === 'lifecycle') return lifecycleEventAt(ws, i);
   const d = i % DELIVERIES;
-  const base = {
-    id: randomEventId(),
-    schemaVersion: 1 as const,
-    occurredAt: new Date().toISOString(),
-    workspaceId: ws,
-    contactId: `c${d}`,
-    campaignId: `cmp${d % CAMPAIGNS}`,
-    deliveryId: `d${d}`,
-    variantId: VARIANTS > 1 ? `v${Math.floor(d / CAMPAIGNS) % VARIANTS}` : null,
-    messageId: null,
-    recipient: null,
-  };
+  const base = { ...envelope(ws, d, VARIANTS > 1 ? `v${Math.floor(d / CAMPAIGNS) % VARIANTS}` : null), id: randomEventId() };
   const classification = i % 3 === 0 ? machine : human;
   return i % 2 === 0
     ? { ...base, type: 'email.opened', source: 'pixel', classification }

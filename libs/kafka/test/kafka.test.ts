@@ -11,6 +11,7 @@ import {
   runConsumer,
   subscribe,
   type ConsumerHandle,
+  type Subscription,
 } from '../src';
 
 const silent = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
@@ -43,6 +44,11 @@ describe('kafka helpers against the real broker', () => {
     await Promise.all(handles.map((h) => h.stop()));
     await publisher.disconnect();
   });
+
+  /** A consumer of this suite (stopped after it) in a new group, dead letters to the real topic. */
+  async function consume(groupId: string, subscription: Subscription): Promise<void> {
+    handles.push(await runConsumer({ kafka, groupId, logger: silent, deadLetters: publisher, subscriptions: [subscription] }));
+  }
 
   test('ensureTopics creates the topics with their partitions and compaction, and is idempotent', async () => {
     await ensureTopics(kafka, Object.values(Topics));
@@ -99,22 +105,15 @@ describe('kafka helpers against the real broker', () => {
       { key: 'k', value: purchase(ws, 'fine', 7) },
     ]);
     const applied: string[] = [];
-    handles.push(
-      await runConsumer({
-        kafka,
-        groupId: group,
-        logger: silent,
-        deadLetters: publisher,
-        subscriptions: [
-          subscribe({
-            topic: Topics.contactEvents,
-            handle: async (e) => {
-              if (e.workspaceId !== ws) return;
-              if (e.contactId === 'poison') throw new PermanentRecordError('contact is poison');
-              applied.push(e.contactId);
-            },
-          }),
-        ],
+    await consume(
+      group,
+      subscribe({
+        topic: Topics.contactEvents,
+        handle: async (e) => {
+          if (e.workspaceId !== ws) return;
+          if (e.contactId === 'poison') throw new PermanentRecordError('contact is poison');
+          applied.push(e.contactId);
+        },
       }),
     );
     await waitFor(() => applied.includes('fine'), { what: 'the record after the poison one' });
@@ -150,18 +149,11 @@ describe('kafka helpers against the real broker', () => {
         if (e.workspaceId === ws) applied.push(e.contactId);
       };
       const prefilter = (r: Record<string, unknown>) => r.type === 'contact.purchase';
-      handles.push(
-        await runConsumer({
-          kafka,
-          groupId: group,
-          logger: silent,
-          deadLetters: publisher,
-          subscriptions: [
-            mode === 'handle'
-              ? subscribe({ topic: Topics.contactEvents, prefilter, handle: async (e) => keep(e) })
-              : subscribe({ topic: Topics.contactEvents, prefilter, handleBatch: async (rs) => rs.forEach((r) => keep(r.value)) }),
-          ],
-        }),
+      await consume(
+        group,
+        mode === 'handle'
+          ? subscribe({ topic: Topics.contactEvents, prefilter, handle: async (e) => keep(e) })
+          : subscribe({ topic: Topics.contactEvents, prefilter, handleBatch: async (rs) => rs.forEach((r) => keep(r.value)) }),
       );
       await waitFor(() => applied.includes('kept'), { what: 'the record after the skipped ones' });
       expect(applied).toEqual(['kept']);
