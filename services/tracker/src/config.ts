@@ -64,6 +64,10 @@ export const trackerEnvShape = {
    */
   RUN_CONSUMERS: envBool(true),
   STATS_GROUP_ID: z.string().trim().default('tracker.stats'),
+  /** How long the stats projector keeps an event id to recognise a copy (see stats/seen-pruner.ts). */
+  STATS_SEEN_RETENTION: envDuration('30d'),
+  /** How often the projector deletes the ids older than STATS_SEEN_RETENTION. */
+  STATS_SEEN_PRUNE_EVERY: envDuration('1h'),
   API_KEYS_GROUP_ID: z.string().trim().default('tracker.api-keys'),
 };
 

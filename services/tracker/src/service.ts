@@ -22,6 +22,7 @@ import { confirmSubscription, downloadCertificate, SnsVerifier, type Certificate
 import { EventRecorder } from './spool/recorder';
 import { Spool } from './spool/spool';
 import { StatsProjector } from './stats/projector';
+import { startSeenPruner } from './stats/seen-pruner';
 import { ensureStatsIndexes, statsCollections, type StatsCollections } from './stats/store';
 
 /** What tests (and nothing in production) swap: the certificate download, the subscription GET, the clock. */
@@ -120,6 +121,7 @@ export async function startTracker(cfg: TrackerConfig, o: TrackerOverrides = {})
   );
   const projector = new StatsProjector(stats, logger, guardrail);
   const consumers: ConsumerHandle[] = [];
+  const pruner = cfg.RUN_CONSUMERS ? startSeenPruner(stats, { retentionMs: cfg.STATS_SEEN_RETENTION, everyMs: cfg.STATS_SEEN_PRUNE_EVERY, logger }) : null;
   if (cfg.RUN_CONSUMERS) {
     await o.beforeConsumers?.(kafka);
     consumers.push(
@@ -164,6 +166,7 @@ export async function startTracker(cfg: TrackerConfig, o: TrackerOverrides = {})
   const shutdownSteps: ShutdownStep[] = [
     { name: 'http', run: () => closeServer(server, 5_000) },
     { name: 'consumers', run: async () => void (await Promise.all(consumers.map((c) => c.stop()))) },
+    { name: 'stats pruner', run: async () => void (await pruner?.stop()) },
     { name: 'spool replay', run: () => recorder.stop() },
     { name: 'spool', run: () => spool.close() },
     { name: 'kafka producers', run: async () => void (await Promise.all(hotPublishers.map((p) => p.disconnect()))) },
