@@ -15,6 +15,7 @@ import { freePort, stack, uniqueName } from '@payam/testkit';
 import { buildSender } from '../../services/sender/src/app';
 import { loadSenderConfig } from '../../services/sender/src/config';
 import { contactModel, type ContactDoc } from '../../services/sender/src/contacts/model';
+import { startPortChild, stopChild } from '../child-process';
 
 /** The raw loop's concurrency (it is CPU-bound well before this). */
 const CONCURRENCY = 32;
@@ -36,23 +37,14 @@ const log = (msg: string) => process.stderr.write(`[bench:sender] ${msg}\n`);
  * took a share of the CPU that the sender, whose SES is elsewhere, never pays.
  */
 async function startFakeSes() {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fake-ses.ts')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString('utf8');
-      const line = out.split('\n')[0];
-      if (out.includes('\n')) resolve((JSON.parse(line!) as { port: number }).port);
-    });
-    child.once('exit', (code) => reject(new Error(`fake SES exited with ${code}`)));
-  });
+  const { child, port } = await startPortChild(path.join(__dirname, 'fake-ses.ts'));
   const endpoint = `http://127.0.0.1:${port}`;
   const stats = async (prefix: string) => (await (await fetch(`${endpoint}/_stats?prefix=${encodeURIComponent(prefix)}`)).json()) as { count: number; duplicates: number };
   return {
     endpoint,
     count: async (prefix: string) => (await stats(prefix)).count,
     duplicates: async () => (await stats('')).duplicates,
-    stop: () => stopProcess(child),
+    stop: () => stopChild(child, 15_000),
   };
 }
 type FakeSes = Awaited<ReturnType<typeof startFakeSes>>;
@@ -144,18 +136,6 @@ async function startWorkerProcess(env: Record<string, string>, port: number): Pr
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('worker process did not start within 60 s');
-}
-
-function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 async function campaignRun(
@@ -253,7 +233,7 @@ async function campaignRun(
     const completedSeconds = (performance.now() - started) / 1000;
     return { sendSeconds: sendSeconds || completedSeconds, completedSeconds };
   } finally {
-    await Promise.all(workers.map(stopProcess));
+    await Promise.all(workers.map((w) => stopChild(w, 15_000)));
     await sender.stop();
     await publisher.disconnect();
     await conn.dropDatabase().catch(() => undefined);

@@ -7,7 +7,7 @@
 // 3. Events of this run's unique workspace are counted in email-events.v1 and compared with the
 //    answered requests.
 // Goals: ratio_vs_bare >= 0.35, p99 < 20 ms, events_in_kafka == answered (both runs). Last line: one JSON object.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +17,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Topics } from '@payam/contracts';
 import { ensureTopics } from '@payam/kafka';
 import { TokenSigner } from '@payam/tracking-token';
+import { startPortChild, stopChild } from '../child-process';
 
 const CONNECTIONS = 50;
 // Both servers get the same warm-up and load. 20,000 requests of warm-up: after 5,000 the JIT
@@ -24,38 +25,11 @@ const CONNECTIONS = 50;
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 20_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 60_000);
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const ROOT = path.join(__dirname, '..', '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 function startChild(script: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
   // BENCH_PROFILE_DIR=<dir>: each server writes a V8 CPU profile there when it stops.
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = spawn(TSX, [...profile, path.join(__dirname, script)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start in 60 s`)), 60_000);
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      for (const line of buf.split('\n')) {
-        if (!line.startsWith('{"port"')) continue;
-        clearTimeout(timer);
-        resolve({ child, port: (JSON.parse(line) as { port: number }).port });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
+  return startPortChild(path.join(__dirname, script), env, profile);
 }
 
 async function load(port: number, requests: Array<{ path: string }>, amount: number) {
