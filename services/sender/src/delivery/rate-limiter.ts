@@ -19,7 +19,7 @@ export class TokenBucket {
   private burst = 1;
   private windowMs = 1000;
   private perWindow = 1;
-  /** The slots of the last ⌈rate⌉ sends (a ring): the next may not be within windowMs of the oldest. */
+  /** When the last ⌈rate⌉ sends go (a ring): the next may not go within windowMs of the oldest. */
   private recent: number[] = [];
   private recentAt = 0;
 
@@ -45,7 +45,7 @@ export class TokenBucket {
     this.burst = Math.max(1, Math.floor(ratePerSecond * this.burstSeconds));
     const perWindow = Math.max(1, Math.ceil(ratePerSecond));
     this.windowMs = (perWindow / ratePerSecond) * 1000;
-    // The newest slots, oldest first, are kept: a rate change must not empty a window that is full.
+    // The newest send times, oldest first, are kept: a rate change must not empty a full window.
     const kept = [...this.recent.slice(this.recentAt), ...this.recent.slice(0, this.recentAt)].slice(-perWindow);
     this.recent = kept;
     this.recentAt = kept.length % perWindow;

@@ -205,7 +205,7 @@ const ONCE: Partial<Record<EmailEvent['type'], Counter>> = {
 /**
  * Types whose every counter moves only with a marker (ONCE, and bounces): a copy of one can never
  * count twice, whatever its id, so they skip the per-event id check (stats_seen_events).
- * test/stats.test.ts checks every type of the contract against countEvent.
+ * test/marker-counted.test.ts checks every type of the contract against countEvent.
  */
 export const MARKER_COUNTED: ReadonlySet<EmailEvent['type']> = new Set([...(Object.keys(ONCE) as Array<EmailEvent['type']>), 'email.bounced']);
 
