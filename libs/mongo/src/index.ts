@@ -112,3 +112,5 @@ export async function findOwned<T extends { workspaceId: string }>(
   const doc = await model.findOne({ _id: id }).lean<T>();
   return doc !== null && doc.workspaceId === workspaceId ? doc : null;
 }
+
+export { startPruner, type Pruner, type PrunerLogger } from './pruner';

@@ -10,6 +10,7 @@ import type { SenderConfig } from './config';
 import { senderRoutes } from './routes';
 import { createSenderContext, type SenderContext } from './context';
 import { contactRepublisher } from './contacts/republisher';
+import { contactChangesPruner } from './contacts/changes-pruner';
 import { apiKeyRepublisher } from './workspaces/republisher';
 import { suppressionConsumer } from './suppression/consumer';
 import { contactImports } from './contacts/import-component';
@@ -65,6 +66,7 @@ export function buildSender(deps: SenderDeps, opts: BuildOptions = {}): Sender {
     contactRepublisher(ctx),
     suppressionConsumer(ctx),
     contactImports(ctx),
+    contactChangesPruner(ctx),
     // --- campaigns & delivery (part B): consumers and workers ---
     ...campaignComponents(ctx),
   ];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEV_TRACKING_KEYS } from '@payam/tracking-token';
-import { baseEnvShape, envInt, envUrl, loadConfig, type Env } from '@payam/config';
+import { baseEnvShape, envDuration, envInt, envUrl, loadConfig, type Env } from '@payam/config';
 import { defaultWorkerConcurrency, deliveryEnvShape } from './delivery/config';
 
 /** Outside production only: lets `npm run up` work without any environment. */
@@ -47,6 +47,13 @@ export const senderEnv = z
     ...deliveryEnvShape,
     /** How often contacts and keys whose Kafka publish failed are published again. */
     REPUBLISH_INTERVAL_MS: envInt(30_000, { min: 100 }),
+    /**
+     * How long the contact change log (contacts/changes.ts) keeps an entry: must exceed the
+     * retention of send-jobs.v1 (Kafka's default 7 days), the longest a resolved job can wait.
+     */
+    SENDER_CONTACT_CHANGES_RETENTION: envDuration('8d'),
+    /** How often entries older than SENDER_CONTACT_CHANGES_RETENTION are deleted. */
+    SENDER_CONTACT_CHANGES_PRUNE_EVERY: envDuration('1h'),
     /** How long an API key lookup is reused; a revoked key stops working within this time. */
     API_KEY_CACHE_TTL_MS: envInt(5_000, { min: 0 }),
     /** Prefix of every consumer group id ("<prefix>.sender.workers"); unset in production. Lets a test run real processes in groups of their own. */

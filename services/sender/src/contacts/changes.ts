@@ -71,3 +71,18 @@ export async function latestChanges(model: ContactChangeModel, workspaceId: stri
   }
   return out;
 }
+
+/**
+ * Deletes the change entries older than the retention; returns how many went. latestChanges reads
+ * this log once per fetched batch of send jobs, and on FerretDB v1 that read passes over the whole
+ * collection (100 ids: 9 ms at 100 entries, 1.2 s at 20,000, 2.8 s at 50,000), so an unpruned log
+ * slows every send as unsubscribes, bounces and erasures accumulate. An entry only matters to a
+ * job resolved before it (carrying an older version); such a job waits in send-jobs.v1 at most
+ * that topic's retention (Kafka's default 7 days), so the retention must exceed it. Once pruned,
+ * the contact itself still holds the change for every later resolution and for workers that
+ * read contacts.
+ */
+export async function pruneContactChanges(model: ContactChangeModel, retentionMs: number, now = Date.now()): Promise<number> {
+  const res = await model.deleteMany({ at: { $lt: new Date(now - retentionMs) } });
+  return res.deletedCount;
+}

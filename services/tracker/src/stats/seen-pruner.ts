@@ -1,3 +1,4 @@
+import { startPruner, type Pruner } from '@payam/mongo';
 import type { Logger } from '@payam/observability';
 import type { StatsCollections } from './store';
 
@@ -14,29 +15,12 @@ export async function pruneSeenEvents(c: Pick<StatsCollections, 'seen'>, retenti
   return res.deletedCount;
 }
 
-/**
- * Prunes every `everyMs` (the first time one interval after start) in the background. On FerretDB
- * v1 a prune passes over the whole collection, hence hourly rather than continuous; several
- * projector instances pruning at once delete the same documents, which is harmless.
- */
-export function startSeenPruner(c: Pick<StatsCollections, 'seen'>, opts: { retentionMs: number; everyMs: number; logger: Logger }): { stop(): Promise<void> } {
-  let running: Promise<void> | null = null;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = pruneSeenEvents(c, opts.retentionMs)
-      .then((deleted) => {
-        if (deleted > 0) opts.logger.info({ deleted, retentionMs: opts.retentionMs }, 'pruned old stats de-duplication ids');
-      })
-      .catch((err: unknown) => opts.logger.warn({ err }, 'pruning stats de-duplication ids failed; will retry'))
-      .finally(() => {
-        running = null;
-      });
-  }, opts.everyMs);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
+/** Prunes in the background every `everyMs` (startPruner: never two at once, failures retried). */
+export function startSeenPruner(c: Pick<StatsCollections, 'seen'>, opts: { retentionMs: number; everyMs: number; logger: Logger }): Pruner {
+  return startPruner({
+    what: 'stats de-duplication ids',
+    everyMs: opts.everyMs,
+    prune: () => pruneSeenEvents(c, opts.retentionMs),
+    logger: opts.logger,
+  });
 }
