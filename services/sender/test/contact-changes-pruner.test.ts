@@ -68,6 +68,11 @@ test('the component prunes on its interval and stops cleanly', async () => {
   expect((await latestChanges(contactChangeModel(conn), ws, ['young'])).get('young')?.version).toBe(2);
 });
 
-test('bad retention settings are refused with the variable named', () => {
-  expect(() => loadSenderConfig({ SENDER_CONTACT_CHANGES_RETENTION: 'soon' })).toThrow(/SENDER_CONTACT_CHANGES_RETENTION/);
+test.each([
+  ['SENDER_CONTACT_CHANGES_RETENTION', 'soon'],
+  ['SENDER_CONTACT_CHANGES_PRUNE_EVERY', 'hourly'],
+  // 0 would prune back to back, a full pass over the collection after another.
+  ['SENDER_CONTACT_CHANGES_PRUNE_EVERY', '0'],
+])('%s=%s is refused with the variable named', (name, value) => {
+  expect(() => loadSenderConfig({ [name]: value })).toThrow(new RegExp(name));
 });

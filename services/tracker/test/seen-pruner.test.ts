@@ -5,6 +5,7 @@ import { createLogger } from '@payam/observability';
 import { stack, uniqueName, waitFor } from '@payam/testkit';
 import { pruneSeenEvents, startSeenPruner } from '../src/stats/seen-pruner';
 import { statsCollections, type StatsCollections } from '../src/stats/store';
+import { loadTrackerConfig } from '../src/config';
 
 const DAY = 24 * 3600 * 1000;
 const logger = createLogger({ service: 'tracker-test', level: 'silent' });
@@ -46,4 +47,12 @@ test('the background pruner runs on its interval and stops cleanly', async () =>
     await pruner.stop();
   }
   expect(await c.seen.countDocuments({ _id: { $in: young } })).toBe(1);
+});
+
+test.each([
+  ['STATS_SEEN_RETENTION', 'a month'],
+  // 0 would prune back to back, a full pass over the collection after another.
+  ['STATS_SEEN_PRUNE_EVERY', '0'],
+])('%s=%s is refused with the variable named', (name, value) => {
+  expect(() => loadTrackerConfig({ [name]: value })).toThrow(new RegExp(name));
 });
