@@ -57,12 +57,17 @@ export function envUrl(defaultValue?: string) {
   return defaultValue === undefined ? schema : schema.default(defaultValue);
 }
 
-/** "30s", "5m", "2h", "90d", "250ms" or a number of ms → milliseconds. */
-export function envDuration(defaultValue?: string | number) {
+/** "30s", "5m", "2h", "90d", "250ms" or a number of ms → milliseconds, at least `bounds.min` ms. */
+export function envDuration(defaultValue?: string | number, bounds: { min?: number } = {}) {
+  const min = bounds.min ?? 0;
   const schema = z.string().transform((s, ctx) => {
     const ms = parseDuration(s);
     if (ms === null) {
       ctx.addIssue({ code: 'custom', message: 'expected a duration such as "30s", "5m", "2h", "90d" or milliseconds' });
+      return z.NEVER;
+    }
+    if (ms < min) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration of at least ${min}ms` });
       return z.NEVER;
     }
     return ms;
@@ -70,6 +75,6 @@ export function envDuration(defaultValue?: string | number) {
   if (defaultValue === undefined) return schema;
   const ms = typeof defaultValue === 'number' ? defaultValue : parseDuration(defaultValue);
   // A bad default is a programming error, so it fails loudly at import rather than at runtime.
-  if (ms === null || !Number.isSafeInteger(ms) || ms < 0) throw new Error(`envDuration: invalid default ${String(defaultValue)}`);
+  if (ms === null || !Number.isSafeInteger(ms) || ms < min) throw new Error(`envDuration: invalid default ${String(defaultValue)}`);
   return schema.default(ms);
 }

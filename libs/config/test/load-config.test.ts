@@ -121,6 +121,10 @@ describe('env schemas', () => {
     expect(parse(envDuration(), '1500').data).toBe(1500);
     for (const bad of ['1.5h', '-5s', '5 weeks', 's', '']) expect(parse(envDuration(), bad).success).toBe(false);
     expect(parse(envDuration('1m'), undefined).data).toBe(60_000);
+    // A lower bound: below it is refused with what was expected; a default below it is a programming error.
+    expect(parse(envDuration(undefined, { min: 10 }), '10ms').data).toBe(10);
+    for (const low of ['0', '9ms']) expect(parse(envDuration(undefined, { min: 10 }), low).error?.issues[0]?.message).toBe('expected a duration of at least 10ms');
+    expect(() => envDuration('5ms', { min: 10 })).toThrow('envDuration: invalid default 5ms');
     expect(parse(envDuration(250), undefined).data).toBe(250);
     expect(() => envDuration('soon')).toThrow(/invalid default/);
   });

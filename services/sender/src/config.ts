@@ -53,7 +53,7 @@ export const senderEnv = z
      */
     SENDER_CONTACT_CHANGES_RETENTION: envDuration('8d'),
     /** How often entries older than SENDER_CONTACT_CHANGES_RETENTION are deleted. */
-    SENDER_CONTACT_CHANGES_PRUNE_EVERY: envDuration('1h').refine((ms) => ms >= 10, 'expected a duration of at least 10ms'),
+    SENDER_CONTACT_CHANGES_PRUNE_EVERY: envDuration('1h', { min: 10 }),
     /** How long an API key lookup is reused; a revoked key stops working within this time. */
     API_KEY_CACHE_TTL_MS: envInt(5_000, { min: 0 }),
     /** Prefix of every consumer group id ("<prefix>.sender.workers"); unset in production. Lets a test run real processes in groups of their own. */

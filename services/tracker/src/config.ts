@@ -67,7 +67,7 @@ export const trackerEnvShape = {
   /** How long the stats projector keeps an event id to recognise a copy (see stats/seen-pruner.ts). */
   STATS_SEEN_RETENTION: envDuration('30d'),
   /** How often the projector deletes the ids older than STATS_SEEN_RETENTION. */
-  STATS_SEEN_PRUNE_EVERY: envDuration('1h').refine((ms) => ms >= 10, 'expected a duration of at least 10ms'),
+  STATS_SEEN_PRUNE_EVERY: envDuration('1h', { min: 10 }),
   API_KEYS_GROUP_ID: z.string().trim().default('tracker.api-keys'),
 };
 
