@@ -51,6 +51,8 @@ export interface Sender {
 export interface BuildOptions {
   /** Which components to run; default all. Tests that only need HTTP pass []. */
   only?: string[];
+  /** Components not to run (after `only`): e.g. every component but the send worker, which runs elsewhere. */
+  except?: string[];
 }
 
 /** Consumer group id with the deps' prefix (tests isolate their groups this way). */
@@ -70,10 +72,10 @@ export function buildSender(deps: SenderDeps, opts: BuildOptions = {}): Sender {
     // --- campaigns & delivery (part B): consumers and workers ---
     ...campaignComponents(ctx),
   ];
-  const unknown = (opts.only ?? []).filter((name) => !components.some((c) => c.name === name));
+  const unknown = [...(opts.only ?? []), ...(opts.except ?? [])].filter((name) => !components.some((c) => c.name === name));
   // A misspelt name in SENDER_COMPONENTS would otherwise start a process that silently does nothing.
   if (unknown.length > 0) throw new Error(`unknown sender components: ${unknown.join(', ')} (known: ${components.map((c) => c.name).join(', ')})`);
-  const active = opts.only ? components.filter((c) => opts.only!.includes(c.name)) : components;
+  const active = (opts.only ? components.filter((c) => opts.only!.includes(c.name)) : components).filter((c) => !opts.except?.includes(c.name));
 
   const app = createApp({
     service: 'sender',

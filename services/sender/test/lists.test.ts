@@ -99,4 +99,5 @@ test('a process asked for a component that does not exist refuses to start, nami
   expect(() => buildSender({ config, logger, metrics, conn, kafka, publisher }, { only: ['send-worker', 'send-wroker'] })).toThrow(
     /unknown sender components: send-wroker \(known: .*send-worker/,
   );
+  expect(() => buildSender({ config, logger, metrics, conn, kafka, publisher }, { except: ['send-wroker'] })).toThrow(/unknown sender components: send-wroker/);
 });
