@@ -30,6 +30,8 @@ const WORKER_CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY;
  * rate is split between them). The throughput ratio is always measured with one worker process.
  */
 const WORKER_PROCESSES = Number(process.env.BENCH_WORKER_PROCESSES ?? 1);
+/** BENCH_CAMPAIGN_WORKERS=separate: the 100k campaign's workers all in worker-only processes (RunShape.separateWorkers). */
+const CAMPAIGN_SEPARATE_WORKERS = process.env.BENCH_CAMPAIGN_WORKERS === 'separate';
 /**
  * Worker-only processes of the throughput run (default 1). The ratio compares one process with
  * the one-process raw loop; more show how sending scales out on this machine, not the ratio.
@@ -207,6 +209,12 @@ interface RunShape {
    * FerretDB. Otherwise the campaign is timed from its start, as a user sees it.
    */
   resolveFirst?: boolean;
+  /**
+   * Every send worker in a worker-only process of its own (SENDER_COMPONENTS=send-worker), none
+   * in this one, which keeps the API, the campaign driver and its audience resolution: how a
+   * deployment that scales sending out runs. Otherwise this process runs the first worker too.
+   */
+  separateWorkers?: boolean;
 }
 
 async function campaignRun(
@@ -214,7 +222,7 @@ async function campaignRun(
   rate: number,
   n: number,
   ses: FakeSes,
-  { workerProcesses = 1, resolveFirst = false }: RunShape = {},
+  { workerProcesses = 1, resolveFirst = false, separateWorkers = resolveFirst }: RunShape = {},
 ): Promise<{ sendSeconds: number; completedSeconds: number; steadyRate: number; workerCpuMsPerMessage: number | null }> {
   const dbName = uniqueName('payam_bench_sender');
   const logger = createLogger({ service: 'bench-sender', level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
@@ -238,14 +246,14 @@ async function campaignRun(
   await startGroupsAtEnd(kafka, groupPrefix);
   const sender = buildSender(
     { config, logger, metrics: createMetrics('sender'), conn, kafka, publisher, groupPrefix },
-    resolveFirst ? { except: ['send-worker'] } : {},
+    separateWorkers ? { except: ['send-worker'] } : {},
   );
   const workers: ChildProcess[] = [];
   const workerEnv = { ...env, SENDER_GROUP_PREFIX: groupPrefix };
   try {
     await sender.start();
-    // With resolveFirst no worker runs here: all of them are spawned once the audience is resolved.
-    for (let i = resolveFirst ? workerProcesses : 1; i < workerProcesses; i++)
+    // With resolveFirst, the workers are spawned once the audience is resolved (below).
+    for (let i = resolveFirst ? workerProcesses : separateWorkers ? 0 : 1; i < workerProcesses; i++)
       workers.push(await startWorkerProcess(workerEnv, await freePort()));
     const ctx = sender.ctx;
     const ws = await ctx.workspaces.createWorkspace('bench', 'bench');
@@ -375,7 +383,10 @@ async function main(): Promise<void> {
   log(
     `from the campaign's start, resolution included: ${togetherRate.toFixed(0)} msg/s (${THROUGHPUT_N} in ${together.sendSeconds.toFixed(1)} s)`,
   );
-  const limited = await campaignRun(endpoint, 1000, RECIPIENTS, ses, { workerProcesses: WORKER_PROCESSES });
+  const limited = await campaignRun(endpoint, 1000, RECIPIENTS, ses, {
+    workerProcesses: WORKER_PROCESSES,
+    separateWorkers: CAMPAIGN_SEPARATE_WORKERS,
+  });
   log(
     `${RECIPIENTS} recipients at 1000/s with ${WORKER_PROCESSES} worker process(es): all sent after ${limited.sendSeconds.toFixed(1)} s, completed after ${limited.completedSeconds.toFixed(1)} s (ideal ${(RECIPIENTS / 1000).toFixed(0)} s)`,
   );
@@ -400,6 +411,7 @@ async function main(): Promise<void> {
     recipients: RECIPIENTS,
     all_sent_s: Math.round(limited.sendSeconds * 10) / 10,
     worker_processes: WORKER_PROCESSES,
+    campaign_workers: CAMPAIGN_SEPARATE_WORKERS ? 'separate' : 'inline',
     throughput_processes: THROUGHPUT_PROCESSES,
   };
   process.stdout.write(JSON.stringify(line) + '\n');
