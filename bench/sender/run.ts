@@ -168,7 +168,8 @@ async function workersJoined(kafka: Kafka, groupPrefix: string, members: number)
   try {
     for (let i = 0; i < 600; i++) {
       const { groups } = await admin.describeGroups([`${groupPrefix}.sender.workers`]);
-      if (groups[0]?.state === 'Stable' && groups[0].members.length >= members) return;
+      // Exactly: one member more would be a worker where none should run (e.g. beside the driver).
+      if (groups[0]?.state === 'Stable' && groups[0].members.length === members) return;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('the send workers did not join their group within 60 s');

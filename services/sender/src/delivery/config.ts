@@ -3,16 +3,13 @@ import { z } from 'zod';
 
 /**
  * Default of SENDER_WORKER_CONCURRENCY: about 0.1 s of the fleet's send rate (never fewer than
- * 32, never more than 256). A worker's throughput is at most its sends in flight divided by the
+ * 32, never more than 128). A worker's throughput is at most its sends in flight divided by the
  * time one takes end to end (claim, render, SES, event, outcome: ~100 ms on the local stack), so
  * a fixed 32 capped a worker near 300-650 msg/s whatever the configured rate. Its claims, and
- * so what a crash can leave 'unknown', are bounded at twice this: ~0.2 s of sending at any rate
- * from 320/s to 2,560/s. Unlimited, 256 sent 1,022 msg/s on two cores against 831 with the
- * former cap of 128 (its chunks overlap each other's writes, and coalesce their publishes); 512
- * sent no more.
+ * so what a crash can leave 'unknown', are bounded at twice this: at 1,000/s, ~0.25 s of sending.
  */
 export function defaultWorkerConcurrency(maxSendRate: number): number {
-  return Math.min(256, Math.max(32, Math.ceil(maxSendRate / 10)));
+  return Math.min(128, Math.max(32, Math.ceil(maxSendRate / 10)));
 }
 
 /** Environment of the campaign and delivery part of the sender (spread into senderEnv). */
