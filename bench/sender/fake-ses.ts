@@ -1,7 +1,7 @@
 // Just enough of SES v2 SendEmail for bench/sender, in its own process (as SES is not in the
 // sender's): it answers at once, counts messages per recipient, and reports on GET /_stats.
-// It also notes when the first and the last message of each watched prefix arrived, so the bench
-// can time the sending itself, apart from whatever came before the first send; and it keeps the
+// It also notes when the latest message of each watched prefix arrived, so the bench can time
+// the sending up to its last message, apart from whatever comes after; and it keeps the
 // latest message the sender composed (GET /_sample), for the raw loop to send the same message.
 // Run by bench/sender/run.ts; prints {"port": …} on stdout once it listens.
 import http from 'node:http';
@@ -11,8 +11,8 @@ import type { AddressInfo } from 'node:net';
 const perRecipient = new Map<string, number>();
 /** Messages per address prefix asked about on /_stats, kept up to date from then on. */
 const watched = new Map<string, number>();
-/** Arrival (ms since the epoch) of the first and the latest message per watched prefix. */
-const spans = new Map<string, { first: number; last: number }>();
+/** Arrival (ms since the epoch) of the latest message per watched prefix. */
+const lastArrival = new Map<string, number>();
 let duplicates = 0;
 /** The latest SendEmail request body whose recipient did not start with "raw-" (a message the sender composed). */
 let sample: unknown = null;
@@ -25,9 +25,7 @@ function record(to: string): void {
   for (const [prefix, count] of watched) {
     if (!to.startsWith(prefix)) continue;
     watched.set(prefix, count + 1);
-    const span = spans.get(prefix);
-    if (span) span.last = now;
-    else spans.set(prefix, { first: now, last: now });
+    lastArrival.set(prefix, now);
   }
 }
 
@@ -56,7 +54,7 @@ const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url?.startsWith('/_stats')) {
       const prefix = new URL(req.url, 'http://x').searchParams.get('prefix') ?? '';
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ count: countOf(prefix), duplicates, span: spans.get(prefix) ?? null }));
+      res.end(JSON.stringify({ count: countOf(prefix), duplicates, lastArrival: lastArrival.get(prefix) ?? null }));
       return;
     }
     if (req.method === 'GET' && req.url === '/_sample') {

@@ -53,13 +53,13 @@ async function startFakeSes() {
     (await (await fetch(`${endpoint}/_stats?prefix=${encodeURIComponent(prefix)}`)).json()) as {
       count: number;
       duplicates: number;
-      span: { first: number; last: number } | null;
+      lastArrival: number | null;
     };
   return {
     endpoint,
     count: async (prefix: string) => (await stats(prefix)).count,
     /** When (ms since the epoch) the latest message to an address starting with `prefix` arrived (watched from its first count). */
-    lastArrival: async (prefix: string) => (await stats(prefix)).span?.last ?? 0,
+    lastArrival: async (prefix: string) => (await stats(prefix)).lastArrival ?? 0,
     duplicates: async () => (await stats('')).duplicates,
     /** The latest message the sender sent, as SendEmail's input (the REST body is the input's JSON). */
     sample: async () => (await (await fetch(`${endpoint}/_sample`)).json()) as SendEmailCommandInput | null,
@@ -203,8 +203,9 @@ interface RunShape {
   /** Send-worker processes (see WORKER_PROCESSES). */
   workerProcesses?: number;
   /**
-   * Resolve the audience with no send worker running, then start one worker-only process and
-   * time its sending alone (first message to last at the SES endpoint): the worker path as the
+   * Resolve the audience with no send worker running, then start the worker-only processes and
+   * time their sending alone (from all of them in the group to the last message at the SES
+   * endpoint): the worker path as the
    * issue names it (job → claim → render → tracking → SendEmail → event → outcome), without the
    * audience resolution that otherwise runs beside it in the same process and on the same
    * FerretDB. Otherwise the campaign is timed from its start, as a user sees it.
@@ -250,12 +251,19 @@ async function campaignRun(
     separateWorkers ? { except: ['send-worker'] } : {},
   );
   const workers: ChildProcess[] = [];
-  const workerEnv = { ...env, SENDER_GROUP_PREFIX: groupPrefix };
+  // In parallel; each is kept as soon as it answers, so the finally below stops it even if another fails.
+  const startWorkers = async (count: number) => {
+    await Promise.all(
+      Array.from({ length: count }, async () => {
+        workers.push(await startWorkerProcess({ ...env, SENDER_GROUP_PREFIX: groupPrefix }, await freePort()));
+      }),
+    );
+  };
   try {
     await sender.start();
-    // With resolveFirst, the workers are spawned once the audience is resolved (below).
-    for (let i = resolveFirst ? workerProcesses : separateWorkers ? 0 : 1; i < workerProcesses; i++)
-      workers.push(await startWorkerProcess(workerEnv, await freePort()));
+    // With resolveFirst, the workers are spawned once the audience is resolved (below); otherwise
+    // now, all but the one this process runs unless separateWorkers.
+    if (!resolveFirst) await startWorkers(separateWorkers ? workerProcesses : workerProcesses - 1);
     const ctx = sender.ctx;
     const ws = await ctx.workspaces.createWorkspace('bench', 'bench');
     const workspaceId = ws.workspace.workspaceId;
@@ -311,9 +319,7 @@ async function campaignRun(
         await new Promise((r) => setTimeout(r, 200));
       }
       log(`  audience resolved in ${((performance.now() - started) / 1000).toFixed(1)} s; starting ${workerProcesses} worker process(es)`);
-      workers.push(
-        ...(await Promise.all(Array.from({ length: workerProcesses }, async () => startWorkerProcess(workerEnv, await freePort())))),
-      );
+      await startWorkers(workerProcesses);
       await workersJoined(kafka, groupPrefix, workerProcesses);
       started = performance.now();
     }
