@@ -27,7 +27,7 @@ start() {
       # The local suite's tracker accepts the public demo SNS key, for `npm run demo`; it logs
       # that loudly and refuses it with NODE_ENV=production.
       if [[ $name == tracker && "${NODE_ENV:-}" != production ]]; then export SNS_DEMO_MODE="${SNS_DEMO_MODE:-true}"; fi
-      PORT="$port" exec setsid node --import tsx "services/$name/src/main.ts"
+      PORT="$port" exec setsid bash scripts/node.sh --import tsx "services/$name/src/main.ts"
     ) >>"$LOGS/$name.log" 2>&1 </dev/null &
     echo $! >"$PIDS/svc-$name.pid"
   done

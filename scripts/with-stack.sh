@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a command with the local stack up (started here if it was not running, and then stopped
-# again afterwards). The benchmarks use it: `bash scripts/with-stack.sh tsx bench/x/run.ts`.
+# again afterwards). The benchmarks use it: `bash scripts/with-stack.sh bash scripts/node.sh --import tsx bench/x/run.ts`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure-deps.sh

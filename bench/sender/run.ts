@@ -182,7 +182,9 @@ async function workersJoined(kafka: Kafka, groupPrefix: string, members: number)
 async function startWorkerProcess(env: Record<string, string>, port: number): Promise<ChildProcess> {
   // BENCH_PROFILE_DIR=<dir>: the worker process writes a V8 CPU profile there when it stops.
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'services/sender/src/main.ts'], {
+  // Started as scripts/services.sh starts the sender (scripts/node.sh: the same V8 settings as
+  // this process, where the raw SDK loop runs). node.sh execs node, so the pid is node's.
+  const child = spawn('bash', ['scripts/node.sh', ...profile, '--import', 'tsx', 'services/sender/src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...env, SENDER_COMPONENTS: 'send-worker', PORT: String(port), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -21,29 +21,48 @@ export function isTrackableUrl(url: string): boolean {
 export const TokenKind = z.enum(['open', 'click', 'unsubscribe']);
 export type TokenKind = z.infer<typeof TokenKind>;
 
-export const TokenPayload = z
-  .object({
-    kind: TokenKind,
-    workspaceId: EntityId,
-    contactId: EntityId,
-    campaignId: EntityId.nullable(),
-    deliveryId: EntityId.nullable(),
-    variantId: z.string().max(32).nullable(),
-    /** Click target (click tokens only). */
-    url: z.string().refine(isTrackableUrl, 'expected an http(s) URL').optional(),
-    /** Position of the link in the message (click tokens only). */
-    linkIndex: z.number().int().nonnegative().max(10_000).optional(),
-    /** Unix seconds. */
-    issuedAt: z.number().int().nonnegative(),
-  })
-  .superRefine((p, ctx) => {
-    if (p.kind === 'click' && p.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'a click token needs a url' });
-    if (p.kind !== 'click' && p.url !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['url'], message: 'only click tokens carry a url' });
-    if (p.kind !== 'click' && p.linkIndex !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['linkIndex'], message: 'only click tokens carry a linkIndex' });
-    }
-  });
+/** What every token of one message shares: who, which send, when. */
+export const TokenBase = z.object({
+  workspaceId: EntityId,
+  contactId: EntityId,
+  campaignId: EntityId.nullable(),
+  deliveryId: EntityId.nullable(),
+  variantId: z.string().max(32).nullable(),
+  /** Unix seconds. */
+  issuedAt: z.number().int().nonnegative(),
+});
+export type TokenBase = z.infer<typeof TokenBase>;
+
+/** Links in one message beyond this are not tracked (a token's linkIndex is at most this). */
+export const MAX_LINK_INDEX = 10_000;
+/** Position of a link in its message. */
+export const LinkIndex = z.number().int().nonnegative().max(MAX_LINK_INDEX);
+
+/**
+ * A click's target and position, checked without zod on the send path (a message signs a
+ * token per link): the same rules as TokenPayload's url and linkIndex, which use this too.
+ */
+export function clickTargetProblem(url: unknown, linkIndex: unknown): string | null {
+  if (typeof url !== 'string' || !isTrackableUrl(url)) return 'url: expected an http(s) URL';
+  if (typeof linkIndex !== 'number' || !Number.isInteger(linkIndex) || linkIndex < 0 || linkIndex > MAX_LINK_INDEX) {
+    return `linkIndex: expected an integer from 0 to ${MAX_LINK_INDEX}`;
+  }
+  return null;
+}
+
+export const TokenPayload = TokenBase.extend({
+  kind: TokenKind,
+  /** Click target (click tokens only). */
+  url: z.string().refine(isTrackableUrl, 'expected an http(s) URL').optional(),
+  /** Position of the link in the message (click tokens only). */
+  linkIndex: LinkIndex.optional(),
+}).superRefine((p, ctx) => {
+  if (p.kind === 'click' && p.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'a click token needs a url' });
+  if (p.kind !== 'click' && p.url !== undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'only click tokens carry a url' });
+  if (p.kind !== 'click' && p.linkIndex !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['linkIndex'], message: 'only click tokens carry a linkIndex' });
+  }
+});
 export type TokenPayload = z.infer<typeof TokenPayload>;
 
 /*

@@ -140,6 +140,7 @@ describe('click URLs', () => {
   it.each(cases)('refuses to sign %s', (_label, url) => {
     expect(isTrackableUrl(url)).toBe(false);
     expect(() => signer.sign({ ...click, url })).toThrow(/url/);
+    expect(() => signer.forMessage(base).click(url, 0)).toThrow(/url/);
   });
 
   it('refuses at verify a correctly signed token whose url is not http(s)', () => {
@@ -164,6 +165,24 @@ describe('click URLs', () => {
     expect(() => signer.sign({ ...click, url: undefined })).toThrow();
     expect(() => signer.sign({ ...open, linkIndex: 1 })).toThrow();
     expect(() => signer.sign({ ...open, workspaceId: 'has space' })).toThrow();
+  });
+});
+
+describe("one message's tokens (forMessage)", () => {
+  const tokens = signer.forMessage(base);
+
+  it('signs the same payloads as sign, each verifying to its kind', () => {
+    expect(signer.verify(tokens.open())).toEqual(open);
+    expect(signer.verify(tokens.unsubscribe())).toEqual({ ...base, kind: 'unsubscribe' });
+    expect(signer.verify(tokens.click(click.url!, 3))).toEqual(click);
+    expect(tokens.click(click.url!, 3)).toBe(signer.sign(click));
+  });
+
+  it('refuses a bad base once, and a bad link index per click', () => {
+    expect(() => signer.forMessage({ ...base, workspaceId: 'has space' })).toThrow(/workspaceId/);
+    expect(() => signer.forMessage({ ...base, issuedAt: -1 })).toThrow(/issuedAt/);
+    for (const index of [-1, 1.5, 10_001, Number.NaN]) expect(() => tokens.click('https://a.example/', index)).toThrow(/linkIndex/);
+    expect(signer.verify(tokens.click('https://a.example/', 10_000))).toMatchObject({ linkIndex: 10_000 });
   });
 });
 

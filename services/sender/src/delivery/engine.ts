@@ -72,6 +72,7 @@ export class SendEngine {
   /** Outcome counts for the driver's completion check (progress.ts). */
   private readonly progress: ProgressBuffer;
   private readonly log: Logger;
+  private readonly trackingBaseUrl: string;
 
   constructor(
     private readonly ctx: SenderContext,
@@ -90,6 +91,7 @@ export class SendEngine {
     this.chunkLanes = new Semaphore(Math.max(1, Math.floor((2 * opts.concurrency) / this.chunkSize)));
     this.recipients = new RecipientReader(ctx.conn);
     this.log = ctx.logger.child({ component: 'send-engine', workerId });
+    this.trackingBaseUrl = opts.trackingBaseUrl.replace(/\/+$/, '');
     // Only speeds up completion (the driver's exact count is the fallback): a failure is logged.
     this.progress = new ProgressBuffer(ctx.conn, 250, (err) => this.log.warn({ err }, 'progress note not written'));
   }
@@ -307,16 +309,16 @@ export class SendEngine {
 
   private async compose(job: SendJob, campaign: CampaignDoc, variantId: string | null, contact: SendableContact): Promise<{ message: OutgoingMessage; subject: string }> {
     const issuedAt = Math.floor(Date.now() / 1000);
-    const base = {
+    const tokens = this.signer.forMessage({
       workspaceId: job.workspaceId,
       contactId: job.contactId,
       campaignId: job.campaignId,
       deliveryId: job.deliveryId,
       variantId,
       issuedAt,
-    };
-    const url = this.opts.trackingBaseUrl.replace(/\/+$/, '');
-    const unsubscribeUrl = `${url}/u/${this.signer.sign({ ...base, kind: 'unsubscribe' })}`;
+    });
+    const url = this.trackingBaseUrl;
+    const unsubscribeUrl = `${url}/u/${tokens.unsubscribe()}`;
     // An experiment variant's subject, preheader and from-name override the template's.
     const variant = variantOf(campaign, variantId);
     const plain = await this.template(campaign);
@@ -325,8 +327,8 @@ export class SendEngine {
     const rendered = renderMessage(tpl, { ...contactTemplateData(contact), unsubscribe_url: unsubscribeUrl });
     const html = addTracking(rendered.html, {
       unsubscribeUrl,
-      openPixelUrl: `${url}/o/${this.signer.sign({ ...base, kind: 'open' })}.gif`,
-      clickUrl: (target, linkIndex) => `${url}/c/${this.signer.sign({ ...base, kind: 'click', url: target, linkIndex })}`,
+      openPixelUrl: `${url}/o/${tokens.open()}.gif`,
+      clickUrl: (target, linkIndex) => `${url}/c/${tokens.click(target, linkIndex)}`,
     }).html;
     const tags: Record<string, string> = {
       ...campaign.tags,
