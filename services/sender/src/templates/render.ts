@@ -3,7 +3,7 @@ import { compile as compileHtmlToText } from 'html-to-text';
 import { DomainError } from '@payam/errors';
 import type { FieldProblem } from '@payam/contracts';
 import { HELPERS } from './helpers';
-
+import { deriveTextTemplate, finishDerivedText, UPPER_HELPER, upperCaseHelper } from './text-part';
 
 type Node = hbs.AST.Node;
 
@@ -16,6 +16,7 @@ type Node = hbs.AST.Node;
 const env = Handlebars.create();
 env.unregisterHelper('log');
 for (const [name, fn] of Object.entries(HELPERS)) env.registerHelper(name, fn as Handlebars.HelperDelegate);
+env.registerHelper(UPPER_HELPER, upperCaseHelper);
 // Denied prototype lookups are expected from hostile templates; they must not flood the log.
 (env as unknown as { logger: { level: number | string } }).logger.level = 4;
 
@@ -141,7 +142,9 @@ export function renderMessage(template: RenderableTemplate, data: Record<string,
   const htmlPartials = partialsFor(template, true);
   const textPartials = partialsFor(template, false);
 
-  const subject = run(compiled(`${key}:subject`, template.subject, false), data, textPartials).replace(/[\r\n]+/g, ' ').trim();
+  const subject = run(compiled(`${key}:subject`, template.subject, false), data, textPartials)
+    .replace(/[\r\n]+/g, ' ')
+    .trim();
   const preheader = run(compiled(`${key}:preheader`, template.preheader, false), data, textPartials).trim();
   let html = run(compiled(`${key}:html`, template.html, true), data, htmlPartials);
   const layout = template.layout;
@@ -152,11 +155,65 @@ export function renderMessage(template: RenderableTemplate, data: Record<string,
   let text: string;
   if (template.text !== null && template.text.trim() !== '') {
     text = run(compiled(`${key}:text`, template.text, false), data, textPartials);
-    if (layout?.text) text = run(compiled(`lay:${layout.id}@${layout.version}:text`, layout.text, false), { ...data, body: text }, textPartials);
+    if (layout?.text)
+      text = run(compiled(`lay:${layout.id}@${layout.version}:text`, layout.text, false), { ...data, body: text }, textPartials);
   } else {
-    text = htmlToText(html);
+    const derived = derivedText(template);
+    if (derived) {
+      text = run(derived.body, data, derived.partials);
+      if (derived.layout) text = run(derived.layout, { ...data, body: text }, derived.partials);
+      text = finishDerivedText(text);
+    } else {
+      text = htmlToText(html);
+    }
   }
   return { subject, preheader, html: withPreheader(html, preheader), text, missingVariables: missingVariables(template, data) };
+}
+
+// --- the text part derived from the HTML ----------------------------------------------------
+
+interface DerivedText {
+  body: Handlebars.TemplateDelegate;
+  layout: Handlebars.TemplateDelegate | null;
+  partials: Record<string, Handlebars.TemplateDelegate>;
+}
+
+const derivedCache = new Map<string, DerivedText | null>();
+
+/**
+ * The text templates derived from the HTML of the template, its layout and its partials (see
+ * text-part.ts), once per version of each; null when any of them cannot be derived faithfully,
+ * and each message's HTML is converted instead.
+ */
+function derivedText(t: RenderableTemplate): DerivedText | null {
+  const key = bundleKey(t);
+  const hit = derivedCache.get(key);
+  if (hit !== undefined) return hit;
+  const compileText = (source: string | null): Handlebars.TemplateDelegate | null =>
+    source === null ? null : env.compile(source, { noEscape: true, strict: false });
+  let result: DerivedText | null = null;
+  const body = compileText(deriveTextTemplate(t.html, htmlToText));
+  const layout = t.layout ? compileText(deriveTextTemplate(t.layout.html, htmlToText, { rawAllowed: ['body'] })) : null;
+  const partials: Record<string, Handlebars.TemplateDelegate> = {};
+  let partialsOk = true;
+  for (const [name, p] of Object.entries(t.partials)) {
+    const fn = compileText(deriveTextTemplate(p.content, htmlToText));
+    if (fn) partials[name] = fn;
+    else partialsOk = false;
+  }
+  if (body && (layout || !t.layout) && partialsOk) result = { body, layout, partials };
+  derivedCache.set(key, result);
+  if (derivedCache.size > MAX_CACHED) derivedCache.delete(derivedCache.keys().next().value!);
+  return result;
+}
+
+/** Names one version of a template with its layout and partials. */
+function bundleKey(template: RenderableTemplate): string {
+  const partialKey = Object.entries(template.partials)
+    .map(([n, p]) => `${n}@${p.version}`)
+    .sort()
+    .join(',');
+  return `${template.id}@${template.version}|${template.layout ? `${template.layout.id}@${template.layout.version}` : ''}|${partialKey}`;
 }
 
 // --- variables -------------------------------------------------------------------------------
@@ -165,16 +222,19 @@ const variablesCache = new Map<string, string[]>();
 
 /** Every root-context variable (dotted path) the template, its layout and its partials read. */
 export function templateVariables(template: RenderableTemplate): string[] {
-  const partialKey = Object.entries(template.partials)
-    .map(([n, p]) => `${n}@${p.version}`)
-    .sort()
-    .join(',');
-  const key = `${template.id}@${template.version}|${template.layout ? `${template.layout.id}@${template.layout.version}` : ''}|${partialKey}`;
+  const key = bundleKey(template);
   const hit = variablesCache.get(key);
   if (hit) return hit;
   const found = new Set<string>();
   const seenPartials = new Set<string>();
-  const sources = [template.subject, template.preheader, template.html, template.text ?? '', template.layout?.html ?? '', template.layout?.text ?? ''];
+  const sources = [
+    template.subject,
+    template.preheader,
+    template.html,
+    template.text ?? '',
+    template.layout?.html ?? '',
+    template.layout?.text ?? '',
+  ];
   const walkSource = (source: string): void => {
     let ast: hbs.AST.Program;
     try {
@@ -221,7 +281,13 @@ function rootPath(path: hbs.AST.PathExpression, contextDepth: number, blockParam
   return path.parts.join('.');
 }
 
-function collect(node: Node, depth: number, out: Set<string>, onPartial: (name: string) => void, blockParams: Set<string> = new Set()): void {
+function collect(
+  node: Node,
+  depth: number,
+  out: Set<string>,
+  onPartial: (name: string) => void,
+  blockParams: Set<string> = new Set(),
+): void {
   const t: string = node.type;
   const expr = (e: hbs.AST.Expression | undefined, tolerant = false): void => {
     if (!e) return;
@@ -295,7 +361,8 @@ export function templateSourceProblem(source: string, path: string): TemplatePro
     let column = e.column !== undefined ? e.column + 1 : undefined;
     if (line === undefined) {
       // Parser errors carry no location of their own; the lexer still holds where it stopped.
-      const loc = ((env as unknown as { Parser: unknown }).Parser as { lexer?: { yylloc?: { first_line: number; first_column: number } } }).lexer?.yylloc;
+      const loc = ((env as unknown as { Parser: unknown }).Parser as { lexer?: { yylloc?: { first_line: number; first_column: number } } })
+        .lexer?.yylloc;
       line = loc?.first_line ?? 1;
       column = (loc?.first_column ?? 0) + 1;
     }
