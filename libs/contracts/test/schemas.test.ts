@@ -73,6 +73,10 @@ describe('deterministic event ids', () => {
     expect(a).not.toBe(deterministicEventId('email.bounced', 'ses-123', 'b@example.com'));
     expect(parseWith(EmailEvent, { ...emailEventExamples['email.bounced'], id: a }).ok).toBe(true);
   });
+
+  test('an id never changes between versions (a redelivery after an upgrade must still be a duplicate)', () => {
+    expect(deterministicEventId('email.bounced', 'ses-123', 'a@example.com')).toBe('6fc67b40-186b-8785-b2d5-758bf44f5ccb');
+  });
 });
 
 test('docs/events JSON Schemas are generated from the current zod schemas (run npm run gen:event-schemas)', () => {
