@@ -40,7 +40,11 @@ afterAll(async () => {
 });
 
 /** What the tracker's SNS handler would publish for an SES notification about one of our messages. */
-function sesEvent(type: 'email.delivered' | 'email.complained', o: { _id: string; contactId: string; campaignId: string; messageId: string | null }, recipient: string): EmailEvent {
+function sesEvent(
+  type: 'email.delivered' | 'email.complained',
+  o: { _id: string; contactId: string; campaignId: string; messageId: string | null },
+  recipient: string,
+): EmailEvent {
   const base = {
     id: deterministicEventId(type, o.messageId ?? o._id),
     schemaVersion: 1 as const,
@@ -95,8 +99,16 @@ test('complaints above the rate pause the running campaign through the tracker g
     },
     { timeoutMs: 30_000, intervalMs: 200, what: 'the campaign paused by the guardrail' },
   );
-  const rate = ((2 / sent.length) * 100).toFixed(2);
-  expect(paused.stateReason).toBe(`guardrail complaint_rate: complaint rate ${rate}% (2 complaints in ${sent.length} deliveries) is above 0.30%`);
+  // The guardrail judges as the events arrive, and they arrive on several partitions: it trips
+  // at whatever delivery count it has seen when the second complaint lands, at least the minimum.
+  const reason = /^guardrail complaint_rate: complaint rate (\d+\.\d\d)% \(2 complaints in (\d+) deliveries\) is above 0\.30%$/.exec(
+    paused.stateReason,
+  );
+  expect(reason).not.toBeNull();
+  const counted = Number(reason![2]);
+  expect(counted).toBeGreaterThanOrEqual(MIN_DELIVERIES);
+  expect(counted).toBeLessThanOrEqual(sent.length);
+  expect(reason![1]).toBe(((2 / counted) * 100).toFixed(2));
   expect(paused.pausedAt).toEqual(expect.any(String));
   const trip = await tracker.stats.guardrailTrips.findOne({ _id: `${w.workspaceId}:${campaignId}:complaint_rate` });
   expect(trip).not.toBeNull();
