@@ -1,4 +1,4 @@
-import { deterministicEventId, Topics, type EmailEvent, type SendJob } from '@payam/contracts';
+import { Topics, type EmailEvent, type SendJob } from '@payam/contracts';
 import type { TokenSigner } from '@payam/tracking-token';
 import type { Logger } from '@payam/observability';
 import { insertNew } from '@payam/mongo';
@@ -13,6 +13,7 @@ import { variantOf, withVariant } from '../experiments/variants';
 import { publishSendJobs } from './enqueue';
 import { SendError, type Messenger, type OutgoingMessage } from './messenger';
 import { claimModel, outcomeModel, type OutcomeDoc } from './model';
+import { outcomeEvent, type DeliveryResult } from './outcome-event';
 import { ProgressBuffer } from './progress';
 import { backoffMs, Semaphore, type TokenBucket } from './rate-limiter';
 import { BatchRecipients, RecipientReader, type Recipient, type RecipientSnapshot, type SendableContact } from './recipients';
@@ -208,9 +209,11 @@ export class SendEngine {
     const released = claimed.filter((_, i) => results[i]!.kind === 'release');
     const done = results.filter((r): r is Extract<Result, { kind: 'done' }> => r.kind === 'done');
     if (done.length > 0) {
+      // Built by outcomeEvent from validated data, proven to pass the schema in its test.
       await this.ctx.publisher.publish(
         Topics.emailEvents,
         done.map((r) => ({ key: r.outcome.contactId, value: r.event })),
+        { validate: false },
       );
       const outcomes = done.map((r) => r.outcome);
       const added = await retrying(() => insertNew(outcomeModel(this.ctx.conn).collection, outcomes), 5);
@@ -361,25 +364,11 @@ export class SendEngine {
     job: SendJob,
     variantId: string | null,
     campaign: CampaignDoc,
-    r: { state: 'sent'; messageId: string; subject: string } | { state: 'failed' | 'skipped'; code: string; reason: string },
+    r: DeliveryResult,
     recipient: string | null = null,
   ): Result {
     const at = new Date();
-    const common = {
-      id: deterministicEventId(r.state === 'sent' ? 'email.sent' : 'email.failed', job.deliveryId),
-      schemaVersion: 1 as const,
-      occurredAt: at.toISOString(),
-      workspaceId: job.workspaceId,
-      contactId: job.contactId,
-      campaignId: campaign._id,
-      deliveryId: job.deliveryId,
-      variantId,
-      recipient,
-    };
-    const event: EmailEvent =
-      r.state === 'sent'
-        ? { ...common, type: 'email.sent', messageId: r.messageId, subject: r.subject.slice(0, 998) }
-        : { ...common, type: 'email.failed', messageId: null, code: r.code.slice(0, 100), reason: r.reason.slice(0, 2000) };
+    const event = outcomeEvent(job, campaign._id, variantId, r, recipient, at);
     const outcome: OutcomeDoc = {
       _id: job.deliveryId,
       workspaceId: job.workspaceId,

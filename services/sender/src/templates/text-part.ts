@@ -21,8 +21,9 @@ import { Parser } from 'htmlparser2';
  * - literal text that would read as Handlebars syntax in the text template (`{{`, a backslash).
  *
  * What may still differ from converting the rendered HTML: line wrapping (a placeholder is not
- * as long as the value it stands for), blank lines around blocks (renderMessage folds runs of
- * them into one) and, for a link whose text is its own URL from the data, the URL printed twice.
+ * as long as the value it stands for) and, for a link whose text is its own URL from the data,
+ * the URL printed twice (the conversion hides an href equal to its text). Blank lines around
+ * blocks come out as a conversion's would (finishDerivedText).
  */
 export function deriveTextTemplate(
   htmlSource: string,
@@ -32,15 +33,8 @@ export function deriveTextTemplate(
   const tokens = tokenize(htmlSource, new Set(opts.rawAllowed ?? []));
   if (tokens === null) return null;
   const masked = tokens.map((t) => (t.kind === 'content' ? t.value : placeholder(t.index))).join('');
-  if (
-    MARK.test(
-      tokens
-        .filter((t) => t.kind === 'content')
-        .map((t) => t.value)
-        .join(''),
-    )
-  )
-    return null;
+  const literalText = tokens.flatMap((t) => (t.kind === 'content' ? [t.value] : [])).join('');
+  if (MARK.test(literalText)) return null; // our placeholders must be the only ones
   const { upper, misplaced } = placeholderContexts(masked, tokens);
   if (misplaced) return null;
   const text = toText(masked);
