@@ -1,5 +1,6 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { formatProblems, describeIssues } from '@payam/contracts';
+import type { z } from 'zod';
+import { formatProblems, parseWith } from '@payam/contracts';
 import { decodeSecret, KEY_ID, parseTrackingKeys, type TrackingKey } from './keys';
 import { clickTargetProblem, fromWire, toWire, TokenBase, TokenPayload } from './payload';
 
@@ -42,9 +43,7 @@ export class TokenSigner {
 
   /** Throws on an invalid payload (e.g. a javascript: URL): such a link must not be tracked. */
   sign(payload: TokenPayload): string {
-    const checked = TokenPayload.safeParse(payload);
-    if (!checked.success) throw new Error(`invalid tracking token payload: ${formatProblems(describeIssues(checked.error))}`);
-    return this.signChecked(checked.data);
+    return this.signChecked(parsedOrThrow(TokenPayload, payload));
   }
 
   /**
@@ -53,9 +52,7 @@ export class TokenSigner {
    * message. Throws on an invalid base, as sign does.
    */
   forMessage(base: TokenBase): MessageTokens {
-    const checked = TokenBase.safeParse(base);
-    if (!checked.success) throw new Error(`invalid tracking token payload: ${formatProblems(describeIssues(checked.error))}`);
-    return new MessageTokens(checked.data, (p) => this.signChecked(p));
+    return new MessageTokens(parsedOrThrow(TokenBase, base), (p) => this.signChecked(p));
   }
 
   /** For a payload that satisfies TokenPayload. */
@@ -101,6 +98,16 @@ export class TokenSigner {
   }
 }
 
+function invalidPayload(problems: string): Error {
+  return new Error(`invalid tracking token payload: ${problems}`);
+}
+
+function parsedOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const checked = parseWith(schema, value);
+  if (!checked.ok) throw invalidPayload(formatProblems(checked.problems));
+  return checked.value;
+}
+
 /** The tokens of one message (TokenSigner.forMessage): the base is valid, so each token checks only what it adds. */
 export class MessageTokens {
   constructor(
@@ -119,7 +126,7 @@ export class MessageTokens {
   /** Throws on a target that must not be tracked (not http(s), too long) or a bad index, as sign does. */
   click(url: string, linkIndex: number): string {
     const problem = clickTargetProblem(url, linkIndex);
-    if (problem) throw new Error(`invalid tracking token payload: ${problem}`);
+    if (problem) throw invalidPayload(problem);
     return this.signChecked({ ...this.base, kind: 'click', url, linkIndex });
   }
 }

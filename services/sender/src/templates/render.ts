@@ -139,12 +139,11 @@ export function htmlToText(html: string): string {
  */
 export function renderMessage(template: RenderableTemplate, data: Record<string, unknown>): RenderedMessage {
   const key = `tpl:${template.id}@${template.version}`;
+  const bundle = bundleKey(template);
   const htmlPartials = partialsFor(template, true);
   const textPartials = partialsFor(template, false);
 
-  const subject = run(compiled(`${key}:subject`, template.subject, false), data, textPartials)
-    .replace(/[\r\n]+/g, ' ')
-    .trim();
+  const subject = run(compiled(`${key}:subject`, template.subject, false), data, textPartials).replace(/[\r\n]+/g, ' ').trim();
   const preheader = run(compiled(`${key}:preheader`, template.preheader, false), data, textPartials).trim();
   let html = run(compiled(`${key}:html`, template.html, true), data, htmlPartials);
   const layout = template.layout;
@@ -155,10 +154,9 @@ export function renderMessage(template: RenderableTemplate, data: Record<string,
   let text: string;
   if (template.text !== null && template.text.trim() !== '') {
     text = run(compiled(`${key}:text`, template.text, false), data, textPartials);
-    if (layout?.text)
-      text = run(compiled(`lay:${layout.id}@${layout.version}:text`, layout.text, false), { ...data, body: text }, textPartials);
+    if (layout?.text) text = run(compiled(`lay:${layout.id}@${layout.version}:text`, layout.text, false), { ...data, body: text }, textPartials);
   } else {
-    const derived = derivedText(template);
+    const derived = derivedText(template, bundle);
     if (derived) {
       text = run(derived.body, data, derived.partials);
       if (derived.layout) text = run(derived.layout, { ...data, body: text }, derived.partials);
@@ -167,7 +165,7 @@ export function renderMessage(template: RenderableTemplate, data: Record<string,
       text = htmlToText(html);
     }
   }
-  return { subject, preheader, html: withPreheader(html, preheader), text, missingVariables: missingVariables(template, data) };
+  return { subject, preheader, html: withPreheader(html, preheader), text, missingVariables: missingVariables(template, data, bundle) };
 }
 
 // --- the text part derived from the HTML ----------------------------------------------------
@@ -185,8 +183,7 @@ const derivedCache = new Map<string, DerivedText | null>();
  * text-part.ts), once per version of each; null when any of them cannot be derived faithfully,
  * and each message's HTML is converted instead.
  */
-function derivedText(t: RenderableTemplate): DerivedText | null {
-  const key = bundleKey(t);
+function derivedText(t: RenderableTemplate, key: string): DerivedText | null {
   const hit = derivedCache.get(key);
   if (hit !== undefined) return hit;
   const compileText = (source: string | null): Handlebars.TemplateDelegate | null =>
@@ -221,20 +218,13 @@ function bundleKey(template: RenderableTemplate): string {
 const variablesCache = new Map<string, string[]>();
 
 /** Every root-context variable (dotted path) the template, its layout and its partials read. */
-export function templateVariables(template: RenderableTemplate): string[] {
-  const key = bundleKey(template);
+/** `key`: the template's bundleKey, when the caller has it already (renderMessage, once per message). */
+export function templateVariables(template: RenderableTemplate, key = bundleKey(template)): string[] {
   const hit = variablesCache.get(key);
   if (hit) return hit;
   const found = new Set<string>();
   const seenPartials = new Set<string>();
-  const sources = [
-    template.subject,
-    template.preheader,
-    template.html,
-    template.text ?? '',
-    template.layout?.html ?? '',
-    template.layout?.text ?? '',
-  ];
+  const sources = [template.subject, template.preheader, template.html, template.text ?? '', template.layout?.html ?? '', template.layout?.text ?? ''];
   const walkSource = (source: string): void => {
     let ast: hbs.AST.Program;
     try {
@@ -258,8 +248,8 @@ export function templateVariables(template: RenderableTemplate): string[] {
 }
 
 /** The template's variables the data does not have (absent, null or undefined). */
-export function missingVariables(template: RenderableTemplate, data: Record<string, unknown>): string[] {
-  return templateVariables(template).filter((path) => {
+export function missingVariables(template: RenderableTemplate, data: Record<string, unknown>, key = bundleKey(template)): string[] {
+  return templateVariables(template, key).filter((path) => {
     let cur: unknown = data;
     for (const part of path.split('.')) {
       if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, part)) return true;
@@ -281,13 +271,7 @@ function rootPath(path: hbs.AST.PathExpression, contextDepth: number, blockParam
   return path.parts.join('.');
 }
 
-function collect(
-  node: Node,
-  depth: number,
-  out: Set<string>,
-  onPartial: (name: string) => void,
-  blockParams: Set<string> = new Set(),
-): void {
+function collect(node: Node, depth: number, out: Set<string>, onPartial: (name: string) => void, blockParams: Set<string> = new Set()): void {
   const t: string = node.type;
   const expr = (e: hbs.AST.Expression | undefined, tolerant = false): void => {
     if (!e) return;
@@ -361,8 +345,7 @@ export function templateSourceProblem(source: string, path: string): TemplatePro
     let column = e.column !== undefined ? e.column + 1 : undefined;
     if (line === undefined) {
       // Parser errors carry no location of their own; the lexer still holds where it stopped.
-      const loc = ((env as unknown as { Parser: unknown }).Parser as { lexer?: { yylloc?: { first_line: number; first_column: number } } })
-        .lexer?.yylloc;
+      const loc = ((env as unknown as { Parser: unknown }).Parser as { lexer?: { yylloc?: { first_line: number; first_column: number } } }).lexer?.yylloc;
       line = loc?.first_line ?? 1;
       column = (loc?.first_column ?? 0) + 1;
     }

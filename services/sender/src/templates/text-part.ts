@@ -35,7 +35,8 @@ export function deriveTextTemplate(
   const masked = tokens.map((t) => (t.kind === 'content' ? t.value : placeholder(t.index))).join('');
   const literalText = tokens.flatMap((t) => (t.kind === 'content' ? [t.value] : [])).join('');
   if (MARK.test(literalText)) return null; // our placeholders must be the only ones
-  const { upper, misplaced } = placeholderContexts(masked, tokens);
+  const blockTags = new Set(tokens.flatMap((t) => (t.kind === 'open' || t.kind === 'else' || t.kind === 'close' ? [t.index] : [])));
+  const { upper, misplaced } = placeholderContexts(masked, blockTags);
   if (misplaced) return null;
   const text = toText(masked);
 
@@ -47,7 +48,7 @@ export function deriveTextTemplate(
   let last = 0;
   for (const m of text.matchAll(PLACEHOLDER)) {
     const literal = text.slice(last, m.index);
-    if (literal.includes('{{') || literal.includes('\\')) return null;
+    if (readsAsHandlebars(literal)) return null;
     out += literal;
     last = m.index + m[0].length;
     const e = byIndex.get(Number(m[1]));
@@ -72,10 +73,9 @@ export function deriveTextTemplate(
     out += e.source + BLOCK_MARK;
   }
   const tail = text.slice(last);
-  if (tail.includes('{{') || tail.includes('\\')) return null;
+  if (readsAsHandlebars(tail)) return null;
   out += tail;
-  const blockTags = tokens.filter((t) => t.kind === 'open' || t.kind === 'else' || t.kind === 'close');
-  if (stack.length > 0 || seenBlockTags.size !== blockTags.length) return null;
+  if (stack.length > 0 || seenBlockTags.size !== blockTags.size) return null;
   return out;
 }
 
@@ -87,6 +87,11 @@ export function deriveTextTemplate(
  */
 export function finishDerivedText(rendered: string): string {
   return rendered.replace(BREAKS_AROUND_MARKS, (run) => '\n'.repeat(Math.max(...run.split(BLOCK_MARK).map((part) => part.length)))).trim();
+}
+
+/** Literal text of the conversion that the text template would read as a tag or an escape. */
+function readsAsHandlebars(literal: string): boolean {
+  return literal.includes('{{') || literal.includes('\\');
 }
 
 /** Block helper of derived text templates: upper-cases what it wraps, as the text of a heading is. */
@@ -199,8 +204,7 @@ const STRUCTURAL = new Set(['ul', 'ol', 'table', 'thead', 'tbody', 'tfoot', 'tr'
  * conversion upper-cases), and whether a block tag is a direct text child of a list or table
  * (where, as text, it would become an item or cell of its own).
  */
-function placeholderContexts(masked: string, tokens: Token[]): { upper: Set<number>; misplaced: boolean } {
-  const blockTags = new Set(tokens.flatMap((t) => (t.kind === 'open' || t.kind === 'else' || t.kind === 'close' ? [t.index] : [])));
+function placeholderContexts(masked: string, blockTags: Set<number>): { upper: Set<number>; misplaced: boolean } {
   const upper = new Set<number>();
   let misplaced = false;
   let headings = 0;
