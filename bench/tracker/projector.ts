@@ -8,7 +8,7 @@
 // MongoDB update command carried. Last line: one JSON object.
 import { randomBytes } from 'node:crypto';
 import { deterministicEventId, randomEventId, Topics, type Classification, type EmailEvent } from '@payam/contracts';
-import { createKafka, ensureTopics, EventPublisher, runConsumer, subscribe } from '@payam/kafka';
+import { clusterIdOf, createKafka, ensureTopics, EventPublisher, runConsumer, subscribe } from '@payam/kafka';
 import { connectMongo } from '@payam/mongo';
 import { createLogger } from '@payam/observability';
 import { StatsProjector } from '../../services/tracker/src/stats/projector';
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const stats = statsCollections(conn);
   await ensureStatsIndexes(stats);
   const sizes = countOps(stats);
-  const projector = new StatsProjector(stats, logger);
+  const projector = new StatsProjector(stats, logger, { clusterId: await clusterIdOf(kafka) });
   let ours = 0;
   let projected = 0;
   let done: () => void = () => undefined;

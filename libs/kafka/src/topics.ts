@@ -75,3 +75,17 @@ async function waitUntilServed(kafka: Kafka, specs: readonly TopicSpec[], timeou
     await admin.disconnect();
   }
 }
+
+/**
+ * The cluster's id: the same for as long as the broker's storage lives (formatting it anew gives
+ * a new one), so state keyed by offsets can tell a wiped broker, whose offsets restart at 0.
+ */
+export async function clusterIdOf(kafka: Kafka): Promise<string> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.describeCluster()).clusterId;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -5,7 +5,7 @@ import type { Connection } from 'mongoose';
 import { apiKeyModel, createApiKeyResolver } from '@payam/api-keys';
 import { Topics } from '@payam/contracts';
 import { closeServer, listen } from '@payam/http';
-import { createKafka, ensureTopics, EventPublisher, runConsumer, subscribe, type ConsumerHandle } from '@payam/kafka';
+import { clusterIdOf, createKafka, ensureTopics, EventPublisher, runConsumer, subscribe, type ConsumerHandle } from '@payam/kafka';
 import { connectMongo, ensureIndexes } from '@payam/mongo';
 import { createLogger, createMetrics, type Logger, type Metrics } from '@payam/observability';
 import type { ShutdownStep } from '@payam/runtime';
@@ -119,11 +119,11 @@ export async function startTracker(cfg: TrackerConfig, o: TrackerOverrides = {})
     logger,
     metrics,
   );
-  const projector = new StatsProjector(stats, logger, guardrail);
   const consumers: ConsumerHandle[] = [];
   const pruner = cfg.RUN_CONSUMERS ? startSeenPruner(stats, { retentionMs: cfg.STATS_SEEN_RETENTION, everyMs: cfg.STATS_SEEN_PRUNE_EVERY, logger }) : null;
   if (cfg.RUN_CONSUMERS) {
     await o.beforeConsumers?.(kafka);
+    const projector = new StatsProjector(stats, logger, { clusterId: await clusterIdOf(kafka), guardrail });
     consumers.push(
       await runConsumer({
         kafka,

@@ -88,7 +88,8 @@ test('the report of a scripted campaign: counts per variant, uniques, human vs t
   const open = (d: string, v: string, cls: Classification) => ev('email.opened', c, d, v, { source: 'pixel', classification: cls });
   const click = (d: string, v: string, link: number, cls: Classification) =>
     ev('email.clicked', c, d, v, { source: 'redirect', url: `https://example.com/${link}`, linkIndex: link, classification: cls });
-  const dupOpen = open('d1', 'A', human);
+  // An SES open notification that SNS delivered twice: one id, two records.
+  const dupOpen = ev('email.opened', c, 'd1', 'A', { source: 'ses', classification: human });
   const delivered1 = ev('email.delivered', c, 'd1', 'A');
   const events: EmailEvent[] = [
     ...(['d1', 'd2'] as const).map((d) => ev('email.sent', c, d, 'A', { subject: 'Hi' })),

@@ -41,44 +41,60 @@ function hourOf(iso: string): string {
   return `${iso.slice(0, 13)}:00:00.000Z`;
 }
 
+export interface ProjectorOptions {
+  /**
+   * The Kafka cluster's id (describeCluster): it scopes the offset claims, so a wiped broker (a
+   * new cluster whose offsets start at 0 again) gets fresh cursors instead of its events skipped.
+   */
+  clusterId: string;
+  guardrail?: Guardrail;
+}
+
 /**
- * The stats projector (consumer group tracker.stats on email-events.v1). Idempotent on the event
- * id without transactions (FerretDB has none):
- *   1. insert each event id into stats_seen_events (unique _id, unordered): a duplicate key means
- *      counted before, and the event is skipped. Not for the types whose every counter is claimed
- *      by a marker (sent, delivered, bounced, complained…: MARKER_COUNTED): a second copy of one
- *      finds its marker taken, so it cannot count twice either, and those types are most of a
- *      production stream (every message has its sent, accepted and delivered);
- *   2. insert "first" markers (first open of a delivery, first human click of a link, …) the same
+ * The stats projector (consumer group tracker.stats on email-events.v1). Never counts an event
+ * twice, without transactions (FerretDB has none):
+ *   1. claim the batch's offsets: one findOneAndUpdate per partition raises stats_cursors'
+ *      `through` to the batch's last offset and returns what it was; records at or below it were
+ *      claimed by an earlier delivery (a restart, a rebalance, a retried batch) and are skipped;
+ *   2. insert the id of each event whose source may write a second copy at another offset
+ *      (needsIdCheck: SES notifications through SNS, which redelivers) into stats_seen_events
+ *      (unique _id, unordered): a duplicate key means counted before, and the event is skipped.
+ *      Opens and clicks from our own pixel and redirect, and the types whose every counter is
+ *      claimed by a marker (MARKER_COUNTED), need no id insert: most of a stream costs none;
+ *   3. insert "first" markers (first open of a delivery, first human click of a link, …) the same
  *      way: an inserted marker is what makes a unique counter move;
- *   3. the batch's increments merged per document (one $inc per per-variant and per-hour
+ *   4. the batch's increments merged per document (one $inc per per-variant and per-hour
  *      document), each written as its own upsert by _id, a few at a time (see increments.ts for
  *      why not one bulkWrite).
- * A crash (or a failed write) between 1 and the end of 3 leaves that batch's fresh events marked
- * but not, or only partly, counted (an under-count bounded by one batch); redelivery never
- * double-counts. One writer per partition: handleBatch runs once per partition at a time.
+ * A crash (or a failed write) between 1 and the end of 4 leaves that batch claimed but not, or
+ * only partly, counted (an under-count bounded by one batch); redelivery never double-counts.
+ * One writer per partition: handleBatch runs once per partition at a time (and if two overlap in
+ * a rebalance, the claim, one atomic update, gives each offset to one of them).
  */
 export class StatsProjector {
   private readonly knownMarkers = new RecentSet(KNOWN_MARKERS);
+  private readonly guardrail: Guardrail | undefined;
 
   constructor(
     private readonly c: StatsCollections,
     private readonly logger: Logger,
-    private readonly guardrail?: Guardrail,
-  ) {}
+    private readonly opts: ProjectorOptions,
+  ) {
+    this.guardrail = opts.guardrail;
+  }
 
   async handleBatch(records: Array<Delivered<EmailEvent>>): Promise<void> {
     const byId = new Map<string, EmailEvent>();
-    for (const r of records) if (r.value.campaignId !== null && !byId.has(r.value.id)) byId.set(r.value.id, r.value);
+    for (const r of await this.claim(records)) if (r.value.campaignId !== null && !byId.has(r.value.id)) byId.set(r.value.id, r.value);
     const candidates = [...byId.values()];
     if (candidates.length === 0) return;
-    const checked = candidates.filter((e) => !MARKER_COUNTED.has(e.type));
+    const checked = candidates.filter(needsIdCheck);
     const firstSeen = await insertNew(
       this.c.seen,
       checked.map((e) => ({ _id: e.id, at: new Date() })),
     );
     const seenFirst = new Set(checked.filter((_, i) => firstSeen.has(i)));
-    const fresh = candidates.filter((e) => MARKER_COUNTED.has(e.type) || seenFirst.has(e));
+    const fresh = candidates.filter((e) => !needsIdCheck(e) || seenFirst.has(e));
     if (fresh.length === 0) return;
 
     // Markers, in batch order, so that the first event of a kind in the batch claims it. A marker
@@ -153,6 +169,44 @@ export class StatsProjector {
     }
     this.logger.debug({ events: fresh.length, docs: docs.size }, 'stats projected');
   }
+
+  /** Step 1: claims the records' offsets per partition; returns the records no earlier delivery claimed. */
+  private async claim(records: Array<Delivered<EmailEvent>>): Promise<Array<Delivered<EmailEvent>>> {
+    const last = new Map<string, number>();
+    for (const { meta } of records) {
+      const key = `${meta.topic}:${meta.partition}`;
+      last.set(key, Math.max(last.get(key) ?? -1, Number(meta.offset)));
+    }
+    const claimedBefore = new Map<string, number>();
+    for (const [key, through] of last) {
+      const before = await this.c.cursors.findOneAndUpdate(
+        { _id: `${this.opts.clusterId}:${key}` },
+        { $max: { through }, $set: { at: new Date() } },
+        { upsert: true, returnDocument: 'before' },
+      );
+      claimedBefore.set(key, before?.through ?? -1);
+    }
+    return records.filter(({ meta }) => Number(meta.offset) > claimedBefore.get(`${meta.topic}:${meta.partition}`)!);
+  }
+}
+
+/**
+ * Whether an event's id must be checked against stats_seen_events (step 2): only where its source
+ * may put a second copy at another offset, which the offset claim cannot see. SES notifications
+ * (opens, clicks, delivery delays) come through SNS, which redelivers: checked. Not checked:
+ * - the types whose every counter moves only with a marker (MARKER_COUNTED): a copy finds its
+ *   marker taken;
+ * - opens and clicks from our own pixel and redirect: one request, one event with a fresh id,
+ *   written once (the tracker's idempotent producer; its spool replays only what Kafka did not
+ *   acknowledge, test/kafka-outage.test.ts). The one way to a second copy: kafkajs reporting a
+ *   publish failed that the broker had in fact written, then the spool replaying it; that open
+ *   would count twice in the totals, never in the uniques (markers).
+ */
+export function needsIdCheck(e: EmailEvent): boolean {
+  if (MARKER_COUNTED.has(e.type)) return false;
+  if (e.type === 'email.opened') return e.source !== 'pixel';
+  if (e.type === 'email.clicked') return e.source !== 'redirect';
+  return true;
 }
 
 function merge<T extends Pending>(map: Map<string, T>, id: string, p: T): void {

@@ -61,8 +61,19 @@ export interface HourlyDoc {
   c?: Partial<Counts>;
 }
 
+/** The projector's place in one partition: the highest offset of a batch it has claimed. */
+export interface CursorDoc {
+  /** `<Kafka cluster id>:<topic>:<partition>`. */
+  _id: string;
+  /** A Kafka offset as a number (exact below 2^53, which no partition reaches). */
+  through: number;
+  at: Date;
+}
+
 export interface StatsCollections {
-  /** Ids of the events already counted: the projector's idempotency. */
+  /** Per partition, the offsets claimed: a redelivered record is never counted again (projector.ts). */
+  cursors: mongo.Collection<CursorDoc>;
+  /** Ids of the events already counted, for the events whose source may write a second copy (projector.ts, needsIdCheck). */
   seen: mongo.Collection<{ _id: string; at: Date }>;
   /** "First of its kind" markers (first open of a delivery, first click of a link…): unique counts. */
   firsts: mongo.Collection<{ _id: string; at: Date }>;
@@ -75,6 +86,7 @@ export function statsCollections(conn: Connection): StatsCollections {
   const db = conn.db;
   if (!db) throw new Error('mongodb connection not open');
   return {
+    cursors: db.collection('stats_cursors'),
     seen: db.collection('stats_seen_events'),
     firsts: db.collection('stats_firsts'),
     campaigns: db.collection('campaign_stats'),
