@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { placeGroups, stack, topicEnd, uniqueName } from '@payam/testkit';
+import type { EmailEvent } from '@payam/contracts';
 import { createLogger } from '@payam/observability';
 import { TokenSigner, type TokenPayload } from '@payam/tracking-token';
 import { loadTrackerConfig } from '../src/config';
@@ -13,6 +14,31 @@ export const TEST_KEY = { id: 'k1', secret: randomBytes(32).toString('base64') }
 export const signer = new TokenSigner({ keys: [TEST_KEY], signingKeyId: 'k1' });
 /** Same key id, another secret: what a forger with a guessed id would produce. */
 export const wrongKeySigner = new TokenSigner({ keys: [{ id: 'k1', secret: randomBytes(32).toString('base64') }], signingKeyId: 'k1' });
+
+/** An event of workspace `ws` with its envelope filled in (`extra`: the type's own fields, or overrides), for tests that publish or project events directly. */
+export function emailEventFor(
+  ws: string,
+  type: EmailEvent['type'],
+  campaignId: string,
+  deliveryId: string,
+  variantId: string | null,
+  extra: Record<string, unknown> = {},
+): EmailEvent {
+  return {
+    id: randomUUID(),
+    type,
+    schemaVersion: 1,
+    occurredAt: '2030-01-02T10:15:00.000Z',
+    workspaceId: ws,
+    contactId: `c-${deliveryId}`,
+    campaignId,
+    deliveryId,
+    variantId,
+    messageId: null,
+    recipient: null,
+    ...extra,
+  } as EmailEvent;
+}
 
 export function tokenFor(p: Partial<TokenPayload> & Pick<TokenPayload, 'kind' | 'workspaceId'>): string {
   return signer.sign({

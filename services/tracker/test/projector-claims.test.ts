@@ -7,6 +7,7 @@ import { createLogger } from '@payam/observability';
 import { stack, uniqueName } from '@payam/testkit';
 import { needsIdCheck, StatsProjector } from '../src/stats/projector';
 import { ensureStatsIndexes, statsCollections, type StatsCollections } from '../src/stats/store';
+import { emailEventFor } from './helpers';
 
 // The projector's offset claims and id checks against the real FerretDB: records handed to
 // handleBatch as the consumer hands them (partition, offset), redelivered the ways Kafka and SNS
@@ -38,21 +39,7 @@ const human: Classification = {
 };
 
 function open(campaignId: string, deliveryId: string, source: 'pixel' | 'ses' = 'pixel', id: string = randomUUID()): EmailEvent {
-  return {
-    id,
-    type: 'email.opened',
-    schemaVersion: 1,
-    occurredAt: '2030-01-02T10:15:00.000Z',
-    workspaceId: ws,
-    contactId: `c-${deliveryId}`,
-    campaignId,
-    deliveryId,
-    variantId: null,
-    messageId: null,
-    recipient: null,
-    source,
-    classification: human,
-  };
+  return emailEventFor(ws, 'email.opened', campaignId, deliveryId, null, { id, source, classification: human });
 }
 
 /** A record as the consumer delivers it. */

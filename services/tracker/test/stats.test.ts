@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { issueApiKey } from '@payam/api-keys';
 import { Topics, type Classification, type EmailEvent } from '@payam/contracts';
 import { createKafka, EventPublisher } from '@payam/kafka';
 import { createLogger } from '@payam/observability';
 import { stack, topicEnd, uniqueName, waitFor } from '@payam/testkit';
-import { collectTopic, startTestTracker } from './helpers';
+import { collectTopic, emailEventFor, startTestTracker } from './helpers';
 
 type Tracker = Awaited<ReturnType<typeof startTestTracker>>;
 let tracker: Tracker;
@@ -42,20 +41,7 @@ const proxy: Classification = { client: 'Gmail', clientVersion: null, os: null, 
 const scanner: Classification = { ...human, device: 'bot', machine: true, machineReasons: ['scanner_agent'] };
 
 function ev(type: EmailEvent['type'], campaignId: string, deliveryId: string, variantId: string | null, extra: Record<string, unknown> = {}): EmailEvent {
-  return {
-    id: randomUUID(),
-    type,
-    schemaVersion: 1,
-    occurredAt: '2030-01-02T10:15:00.000Z',
-    workspaceId: ws,
-    contactId: `c-${deliveryId}`,
-    campaignId,
-    deliveryId,
-    variantId,
-    messageId: null,
-    recipient: null,
-    ...extra,
-  } as EmailEvent;
+  return emailEventFor(ws, type, campaignId, deliveryId, variantId, extra);
 }
 
 const report = (campaignId: string, key = token) => fetch(`${tracker.url}/campaigns/${campaignId}/report`, { headers: { authorization: `Bearer ${key}` } });

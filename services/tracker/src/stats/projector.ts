@@ -45,6 +45,8 @@ export interface ProjectorOptions {
   /**
    * The Kafka cluster's id (describeCluster): it scopes the offset claims, so a wiped broker (a
    * new cluster whose offsets start at 0 again) gets fresh cursors instead of its events skipped.
+   * email-events.v1 deleted and created again on the same cluster restarts its offsets too: the
+   * stats_cursors documents must go with it (README "Event streams").
    */
   clusterId: string;
   guardrail?: Guardrail;
