@@ -25,6 +25,10 @@ import { StatsProjector } from './stats/projector';
 import { startSeenPruner } from './stats/seen-pruner';
 import { ensureStatsIndexes, statsCollections, type StatsCollections } from './stats/store';
 
+/** The stats consumer's fetches: up to 256 KiB of events (a few hundred), or whatever came within 500 ms. */
+const STATS_FETCH_MIN_BYTES = 256 * 1024;
+const STATS_FETCH_MAX_WAIT_MS = 500;
+
 /** What tests (and nothing in production) swap: the certificate download, the subscription GET, the clock. */
 export interface TrackerOverrides {
   logger?: Logger;
@@ -139,6 +143,12 @@ export async function startTracker(cfg: TrackerConfig, o: TrackerOverrides = {})
         groupId: cfg.STATS_GROUP_ID,
         logger,
         deadLetters: publisher,
+        // Larger, fewer batches: since the offset claims, the projector's FerretDB writes are per
+        // batch (a claim and one upsert per touched document), not per event. Reports lag by up to
+        // the wait. bench:tracker as booted, three interleaved pairs: 3,670 / 3,645 / 3,252
+        // against 3,245 / 3,432 / 2,928 req/s with the defaults (1 byte, 100 ms).
+        minBytes: STATS_FETCH_MIN_BYTES,
+        maxWaitTimeInMs: STATS_FETCH_MAX_WAIT_MS,
         subscriptions: [subscribe({ topic: Topics.emailEvents, handleBatch: (records) => projector.handleBatch(records) })],
       }),
     );
