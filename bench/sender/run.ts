@@ -8,7 +8,6 @@
 // the campaign's start with resolution beside it, for comparison with sessions 2–8. Ends with
 // one JSON line. Not a test: nothing is asserted.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SESv2Client, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import { Topics } from '@payam/contracts';
@@ -20,7 +19,7 @@ import { freePort, stack, uniqueName } from '@payam/testkit';
 import { buildSender } from '../../services/sender/src/app';
 import { loadSenderConfig } from '../../services/sender/src/config';
 import { contactModel, type ContactDoc } from '../../services/sender/src/contacts/model';
-import { startPortChild, stopChild } from '../child-process';
+import { cpuSecondsOf, startPortChild, stopChild } from '../child-process';
 
 /** The raw loop's concurrency (it is CPU-bound well before this). */
 const CONCURRENCY = 32;
@@ -86,17 +85,6 @@ async function startFakeSes() {
 }
 type FakeSes = Awaited<ReturnType<typeof startFakeSes>>;
 
-/**
- * CPU seconds (user + system) a process has used so far, from /proc (Linux): the CPU a message
- * costs is steadier than a rate on a machine whose speed moves between runs.
- */
-function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces, so split after its closing parenthesis):
-  // utime and stime are fields 14 and 15 of the line, in clock ticks (USER_HZ, 100 on Linux).
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** What the raw loop sends, but for the recipient: a bare SendEmail input. */
 type RawMessage = Omit<SendEmailCommandInput, 'Destination'>;

@@ -17,7 +17,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Topics } from '@payam/contracts';
 import { ensureTopics } from '@payam/kafka';
 import { TokenSigner } from '@payam/tracking-token';
-import { startPortChild, stopChild } from '../child-process';
+import { cpuSecondsOf, scriptPid, startPortChild, stopChild } from '../child-process';
 
 const CONNECTIONS = 50;
 // Both servers get the same warm-up and load. 20,000 requests of warm-up: after 5,000 the JIT
@@ -34,6 +34,18 @@ function startChild(script: string, env: NodeJS.ProcessEnv): Promise<{ child: Ch
 
 async function load(port: number, requests: Array<{ path: string }>, amount: number) {
   return autocannon({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, amount, timeout: 30, requests });
+}
+
+/**
+ * The measured load, and the server process's CPU per request over it (µs): steadier than the
+ * rate on a machine whose stolen CPU moves by the minute. Only the server's own process: the
+ * broker's and FerretDB's CPU are not in it.
+ */
+async function measured(child: ChildProcess, port: number, requests: Array<{ path: string }>) {
+  const pid = scriptPid(child);
+  const before = cpuSecondsOf(pid);
+  const result = await load(port, requests, REQUESTS);
+  return { result, cpuUsPerRequest: ((cpuSecondsOf(pid) - before) * 1e6) / result.requests.total };
 }
 
 async function topicEnds(kafka: Kafka): Promise<Array<{ partition: number; offset: string }>> {
@@ -106,7 +118,7 @@ async function main(): Promise<void> {
   // Baseline.
   const bare = await startChild('bare-server.ts', process.env);
   await load(bare.port, requests, WARMUP);
-  const bareResult = await load(bare.port, requests, REQUESTS);
+  const { result: bareResult, cpuUsPerRequest: bareCpu } = await measured(bare.child, bare.port, requests);
   await stopChild(bare.child);
 
   // The tracker, twice: as main.ts boots it (the stats projector and the api-keys projection in
@@ -125,6 +137,7 @@ async function main(): Promise<void> {
   // Requests per second over the whole measured run (autocannon's per-second average is coarse).
   const bareRps = rps(bareResult);
   const ratio = (r: Result) => Math.round((rps(r) / bareRps) * 1000) / 1000;
+  const cpuRatio = (us: number) => Math.round((bareCpu / us) * 1000) / 1000;
   const summary = {
     bare_rps: Math.round(bareRps),
     tracker_rps: Math.round(rps(booted.result)),
@@ -135,6 +148,12 @@ async function main(): Promise<void> {
     errors: booted.errors + edge.errors,
     non_2xx_3xx: booted.non2xx3xx + edge.non2xx3xx,
     distinct_event_ids: counted.distinctIds,
+    // CPU per request of the server process alone (µs): bare, the tracker as booted (its projector's consumer included, FerretDB not), edge-only.
+    bare_cpu_us_per_req: Math.round(bareCpu),
+    tracker_cpu_us_per_req: Math.round(booted.cpuUsPerRequest),
+    edge_cpu_us_per_req: Math.round(edge.cpuUsPerRequest),
+    cpu_ratio_vs_bare: cpuRatio(booted.cpuUsPerRequest),
+    edge_cpu_ratio_vs_bare: cpuRatio(edge.cpuUsPerRequest),
   };
   console.log(`bench:tracker ${JSON.stringify(summary)}`);
   console.log(
@@ -172,14 +191,16 @@ async function trackerRun(secret: string, requests: Array<{ path: string }>, env
   });
   let warm: Result;
   let result: Result;
+  let cpuUsPerRequest: number;
   try {
     warm = await load(tracker.port, requests, WARMUP);
-    result = await load(tracker.port, requests, REQUESTS);
+    ({ result, cpuUsPerRequest } = await measured(tracker.child, tracker.port, requests));
   } finally {
     await stopChild(tracker.child);
   }
   return {
     result,
+    cpuUsPerRequest,
     answered: warm['2xx'] + warm['3xx'] + result['2xx'] + result['3xx'],
     errors: result.errors + warm.errors,
     non2xx3xx: result.non2xx - result['3xx'] + (warm.non2xx - warm['3xx']),
