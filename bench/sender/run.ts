@@ -221,8 +221,8 @@ interface RunShape {
   resolveFirst?: boolean;
   /**
    * With resolveFirst: a campaign of this many recipients is resolved before the timed one, and
-   * the timing starts when its last message has arrived (the worker is warm, and the timed
-   * campaign's messages sent by then are left out of the rate).
+   * the timing starts once the workers have sent this many messages of either campaign (they are
+   * warm); what both campaigns send after that is timed.
    */
   warmup?: number;
   /**
@@ -433,9 +433,9 @@ async function main(): Promise<void> {
     log(`round ${r}: raw SDK loop, the worker path's message: ${same.rate.toFixed(0)} msg/s, ${same.cpuMsPerMessage.toFixed(3)} ms CPU per message`);
     rounds.push({ workerRate: alone.steadyRate, workerCpu, rawRate: same.rate, rawCpu: same.cpuMsPerMessage, ratio: alone.steadyRate / same.rate });
   }
-  const byRatio = [...rounds].sort((x, y) => x.ratio - y.ratio);
-  const median = byRatio[Math.floor((byRatio.length - 1) / 2)]!;
-  const medianOf = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
+  /** The middle item by `by` (the lower middle of an even count). */
+  const medianBy = <T>(xs: T[], by: (x: T) => number): T => [...xs].sort((a, b) => by(a) - by(b))[Math.floor((xs.length - 1) / 2)]!;
+  const median = medianBy(rounds, (x) => x.ratio);
   const workerRate = median.workerRate;
   const same = { rate: median.rawRate, cpuMsPerMessage: median.rawCpu };
   const workerCpu = median.workerCpu;
@@ -468,7 +468,7 @@ async function main(): Promise<void> {
     raw_sdk_tiny_message_msgs_per_s: Math.round(tiny.rate),
     ratio_from_start_incl_resolution: r3(togetherRate / same.rate),
     // CPU per message, raw loop (same message) over worker path: the ratio if cores were spare (median of the rounds).
-    cpu_ratio_vs_raw_sdk: r3(medianOf(rounds.map((x) => x.rawCpu / x.workerCpu))),
+    cpu_ratio_vs_raw_sdk: r3(medianBy(rounds.map((x) => x.rawCpu / x.workerCpu), (x) => x)),
     raw_cpu_ms_per_msg: r3(same.cpuMsPerMessage),
     raw_tiny_cpu_ms_per_msg: r3(tiny.cpuMsPerMessage),
     worker_cpu_ms_per_msg: r3(workerCpu),

@@ -30,9 +30,11 @@ export function outcomeEvent(
     variantId,
     recipient,
   };
+  // Object.assign, not `{ ...common, … }`: node 20's V8 builds a literal that spreads and then adds
+  // properties on a slow path (services/tracker/src/tracking/events.ts). Same keys, same order.
   return r.state === 'sent'
-    ? { ...common, type: 'email.sent', messageId: r.messageId.slice(0, MAX_MESSAGE_ID), subject: r.subject.slice(0, 998) }
-    : { ...common, type: 'email.failed', messageId: null, code: r.code.slice(0, 100), reason: r.reason.slice(0, 2000) };
+    ? Object.assign(common, { type: 'email.sent' as const, messageId: r.messageId.slice(0, MAX_MESSAGE_ID), subject: r.subject.slice(0, 998) })
+    : Object.assign(common, { type: 'email.failed' as const, messageId: null, code: r.code.slice(0, 100), reason: r.reason.slice(0, 2000) });
 }
 
 /** EmailEvent's limit; SES's ids are about 60 characters. */

@@ -75,15 +75,12 @@ export interface ProjectorOptions {
  */
 export class StatsProjector {
   private readonly knownMarkers = new RecentSet(KNOWN_MARKERS);
-  private readonly guardrail: Guardrail | undefined;
 
   constructor(
     private readonly c: StatsCollections,
     private readonly logger: Logger,
     private readonly opts: ProjectorOptions,
-  ) {
-    this.guardrail = opts.guardrail;
-  }
+  ) {}
 
   async handleBatch(records: Array<Delivered<EmailEvent>>): Promise<void> {
     const byId = new Map<string, EmailEvent>();
@@ -163,10 +160,11 @@ export class StatsProjector {
         },
       })),
     ]);
-    if (this.guardrail) {
+    const { guardrail } = this.opts;
+    if (guardrail) {
       for (const key of touched) {
         const [ws, campaignId] = key.split('\u0000') as [string, string];
-        await this.guardrail.check(ws, campaignId);
+        await guardrail.check(ws, campaignId);
       }
     }
     this.logger.debug({ events: fresh.length, docs: docs.size }, 'stats projected');
