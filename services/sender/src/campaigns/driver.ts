@@ -158,10 +158,10 @@ export class CampaignDriver implements Component {
 
     if (c.resolution.status !== 'done' && c.experiment?.stage === 'test') {
       // Experiment, test stage: the cohort is resolved in one pass (the split ranks the whole audience).
-      const counts = await this.experiments.resolveTestCohort(c);
+      const { counts, queued } = await this.experiments.resolveTestCohort(c);
       const saved = await this.model.updateOne(
         { _id: campaignId, 'work.leaseBy': this.me },
-        { $set: { 'resolution.status': 'done', 'resolution.counts': counts, 'resolution.resolvedAt': new Date() } },
+        { $set: { 'resolution.status': 'done', 'resolution.counts': counts, 'resolution.queued': queued, 'resolution.resolvedAt': new Date() } },
       );
       if (saved.matchedCount === 0) return;
     } else if (c.resolution.status !== 'done') {
@@ -190,8 +190,8 @@ export class CampaignDriver implements Component {
             $set: {
               'resolution.cursor': chunk.cursor,
               'resolution.counts': chunk.counts,
-              // An experiment's remainder shares completion with its test cohort: no figure, exact counts.
-              'resolution.queued': testIds ? null : queued,
+              // An experiment's remainder completes with its test cohort: the progress notes count both.
+              'resolution.queued': (testIds?.size ?? 0) + queued,
               'work.leaseUntil': new Date(Date.now() + (this.opts.workLeaseMs ?? 30_000)),
             },
           },
@@ -222,38 +222,10 @@ export class CampaignDriver implements Component {
     for (const c of candidates) {
       // An experiment's test stage ends in a decision (then the remainder), not in completion.
       if (c.experiment && c.experiment.stage !== 'remainder') {
-        await this.experiments.tick(c, `scheduler:${this.me}`, this.opts.intervalMs).catch((err: unknown) => this.log.error({ err, campaignId: c._id }, 'experiment check failed'));
+        await this.experiments.tick(c, `scheduler:${this.me}`, () => this.allSent(c)).catch((err: unknown) => this.log.error({ err, campaignId: c._id }, 'experiment check failed'));
         continue;
       }
-      // Fast path: the workers' progress notes add up to the resolved recipients (a few thousand
-      // small documents for 100k). Checked at most every 4x the time the last look took.
-      const now = Date.now();
-      const known = typeof c.resolution.queued === 'number' ? c.resolution.queued : null;
-      const last = this.lastCheck.get(c._id) ?? { at: 0, tookMs: 0, done: -1, movedAt: now, exactAt: 0, exactTookMs: 0 };
-      this.lastCheck.set(c._id, last);
-      let finished = false;
-      if (known !== null && now - last.at >= Math.max(this.opts.intervalMs, last.tookMs * 4)) {
-        const done = await progressOf(this.ctx.conn, c._id);
-        if (done !== last.done) Object.assign(last, { done, movedAt: now });
-        Object.assign(last, { at: Date.now(), tookMs: Date.now() - now });
-        finished = done >= known;
-      }
-      // Exact counts (no counters: FerretDB v1 loses concurrent $inc updates, measured). They scan
-      // the deliveries and outcomes (~6 s each at 100k there), so with a figure to go by they are
-      // only the fallback for notes lost in a crash: once the notes stopped growing for 30 s.
-      // Never more often than every 4x the time the last one took.
-      const due = Date.now() - last.exactAt >= Math.max(this.opts.intervalMs, last.exactTookMs * 4);
-      if (!finished && due && (known === null || Date.now() - last.movedAt >= 30_000)) {
-        const began = Date.now();
-        const [queued, outcomes] = await Promise.all([
-          deliveryModel(this.ctx.conn).countDocuments({ campaignId: c._id, state: 'queued' }),
-          outcomeModel(this.ctx.conn).countDocuments({ campaignId: c._id }),
-        ]);
-        Object.assign(last, { exactAt: Date.now(), exactTookMs: Date.now() - began });
-        finished = outcomes >= queued;
-      }
-      if (!finished) continue;
-      this.lastCheck.delete(c._id);
+      if (!(await this.allSent(c))) continue;
       const res = await this.model.updateOne(
         { _id: c._id, state: 'running' },
         { $set: { state: 'completed', completedAt: new Date(), updatedAt: new Date() } },
@@ -263,6 +235,44 @@ export class CampaignDriver implements Component {
         await forgetProgress(this.ctx.conn, c._id).catch((err: unknown) => this.log.warn({ err, campaignId: c._id }, 'progress notes not dropped'));
       }
     }
+  }
+
+  /**
+   * Whether every queued delivery of a resolved campaign (so far: an experiment's test cohort,
+   * then cohort and remainder) has an outcome. Not looked at more often than every 4x the time
+   * the last look took, so a false answer may only mean "not checked this tick".
+   */
+  private async allSent(c: Pick<CampaignDoc, '_id' | 'resolution'>): Promise<boolean> {
+    // Fast path: the workers' progress notes add up to the resolved recipients (a few thousand
+    // small documents for 100k).
+    const now = Date.now();
+    const known = typeof c.resolution.queued === 'number' ? c.resolution.queued : null;
+    const last = this.lastCheck.get(c._id) ?? { at: 0, tookMs: 0, done: -1, movedAt: now, exactAt: 0, exactTookMs: 0 };
+    this.lastCheck.set(c._id, last);
+    let finished = false;
+    if (known !== null && now - last.at >= Math.max(this.opts.intervalMs, last.tookMs * 4)) {
+      const done = await progressOf(this.ctx.conn, c._id);
+      if (done !== last.done) Object.assign(last, { done, movedAt: now });
+      Object.assign(last, { at: Date.now(), tookMs: Date.now() - now });
+      finished = done >= known;
+    }
+    // Exact counts (no counters: FerretDB v1 loses concurrent $inc updates, measured). They scan
+    // the deliveries and outcomes (~6 s each at 100k there, seconds at a few thousand under
+    // load), so with a figure to go by they are only the fallback for notes lost in a crash:
+    // once the notes stopped growing for 30 s.
+    const due = Date.now() - last.exactAt >= Math.max(this.opts.intervalMs, last.exactTookMs * 4);
+    if (!finished && due && (known === null || Date.now() - last.movedAt >= 30_000)) {
+      const began = Date.now();
+      const [queued, outcomes] = await Promise.all([
+        deliveryModel(this.ctx.conn).countDocuments({ campaignId: c._id, state: 'queued' }),
+        outcomeModel(this.ctx.conn).countDocuments({ campaignId: c._id }),
+      ]);
+      Object.assign(last, { exactAt: Date.now(), exactTookMs: Date.now() - began });
+      finished = outcomes >= queued;
+    }
+    // The next look (the remainder's, after a test cohort) starts afresh.
+    if (finished) this.lastCheck.delete(c._id);
+    return finished;
   }
 
   /**

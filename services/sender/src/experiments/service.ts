@@ -42,8 +42,6 @@ export type ExperimentState = 'not_started' | 'testing' | 'waiting_for_decision'
  * Click-to-open: human clickers who also opened as a human, over human openers.
  */
 export class ExperimentService {
-  private readonly lastCheck = new Map<string, { at: number; tookMs: number }>();
-
   constructor(
     private readonly conn: Connection,
     private readonly publisher: EventPublisher,
@@ -62,7 +60,7 @@ export class ExperimentService {
    * jobs published. Re-running after a crash inserts nothing twice (delivery ids come from
    * campaign+contact) and republishes jobs the claims absorb.
    */
-  async resolveTestCohort(c: CampaignDoc): Promise<AudienceCounts> {
+  async resolveTestCohort(c: CampaignDoc): Promise<{ counts: AudienceCounts; queued: number }> {
     const e = c.experiment!;
     const recipients: DeliveryDoc[] = [];
     const excluded: DeliveryDoc[] = [];
@@ -86,7 +84,7 @@ export class ExperimentService {
       await publishSendJobs(this.publisher, part);
     }
     this.log.info({ campaignId: c._id, cohort: cohort.length, audience: recipients.length }, 'experiment test cohort enqueued');
-    return counts;
+    return { counts, queued: cohort.length };
   }
 
   /** Delivery ids of the test cohort (the remainder's resolution skips them). */
@@ -104,25 +102,16 @@ export class ExperimentService {
   /**
    * Called by the campaign driver for a running campaign in the test stage whose test cohort is
    * resolved: hands a recorded decision to the remainder, notes when the cohort finished
-   * sending, and decides when decideAfter has passed since.
+   * sending (the driver's `allSent`, which paces its own checks), and decides when decideAfter
+   * has passed since.
    */
-  async tick(c: CampaignDoc, by: string, intervalMs: number): Promise<void> {
+  async tick(c: CampaignDoc, by: string, allSent: () => Promise<boolean>): Promise<void> {
     const e = c.experiment!;
     if (await decisionModel(this.conn).exists({ _id: c._id })) return void (await this.advance(c._id));
     if (!e.testFinishedAt) {
-      // Exact counts, checked less often for a big cohort (as the driver does for completion).
-      const last = this.lastCheck.get(c._id);
-      if (last && Date.now() - last.at < Math.max(intervalMs, last.tookMs * 4)) return;
-      const began = Date.now();
-      const [queued, finished] = await Promise.all([
-        deliveryModel(this.conn).countDocuments({ campaignId: c._id, state: 'queued' }),
-        outcomeModel(this.conn).countDocuments({ campaignId: c._id }),
-      ]);
-      this.lastCheck.set(c._id, { at: Date.now(), tookMs: Date.now() - began });
-      if (finished < queued) return;
-      this.lastCheck.delete(c._id);
+      if (!(await allSent())) return;
       await this.campaigns.updateOne({ _id: c._id, 'experiment.stage': 'test', 'experiment.testFinishedAt': null }, { $set: { 'experiment.testFinishedAt': new Date() } });
-      this.log.info({ campaignId: c._id, deliveries: queued }, 'experiment test cohort sent; waiting for the decision');
+      this.log.info({ campaignId: c._id, deliveries: c.resolution.queued }, 'experiment test cohort sent; waiting for the decision');
       return;
     }
     if (Date.now() >= decisionDueAt(e)!.getTime()) {
