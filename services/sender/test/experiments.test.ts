@@ -6,6 +6,7 @@ import supertest from 'supertest';
 import { Topics, type EmailEvent } from '@payam/contracts';
 import { emailsTo, waitFor } from '@payam/testkit';
 import { buildSender, type Sender } from '../src/app';
+import { campaignModel } from '../src/campaigns/model';
 import { deliveryModel } from '../src/delivery/model';
 import { startSender, type SenderHarness, type TestWorkspace } from './sender-harness';
 import { campaignBody, createTemplate, seedAudience, waitForState } from './campaign-fixtures';
@@ -145,6 +146,9 @@ test('2,000 contacts: B wins at decideAfter on human opens (machine opens on A i
   expect([a.length, b.length]).toEqual([200, 200]);
   expect(await deliveryModel(h.sender.ctx.conn).countDocuments({ campaignId, phase: 'remainder' })).toBe(0);
   expect(r0.variants.map((v: { sent: number }) => v.sent)).toEqual([200, 200]);
+  // The driver sees the cohort sent by the workers' progress notes against this figure (exact
+  // counts scan deliveries and outcomes: seconds per look on FerretDB).
+  expect((await campaignModel(h.sender.ctx.conn).findById(campaignId).lean())!.resolution.queued).toBe(400);
 
   // B: 90 human openers of 200; A: 30 human openers, and machine opens on every A delivery.
   await publishOpens(b.slice(0, 90), false);
@@ -167,6 +171,8 @@ test('2,000 contacts: B wins at decideAfter on human opens (machine opens on A i
   expect(vb.pValue).toBeLessThan(0.001);
   expect(va.pValue).toBeNull();
   expect(r.remainder).toMatchObject({ variantId: 'B', recipients: 1600, sent: 1600 });
+  // Completion by the same notes: cohort and remainder together.
+  expect((await campaignModel(h.sender.ctx.conn).findById(campaignId).lean())!.resolution.queued).toBe(2000);
 
   const mailed = await mailedOnce(contacts.map((c) => c.email));
   const variantOf = new Map(cohort.map((d) => [d.email, d.variantId]));
