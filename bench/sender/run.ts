@@ -15,7 +15,7 @@ import type { Kafka } from 'kafkajs';
 import { createKafka, ensureTopics, EventPublisher } from '@payam/kafka';
 import { connectMongo } from '@payam/mongo';
 import { createLogger, createMetrics } from '@payam/observability';
-import { freePort, stack, uniqueName } from '@payam/testkit';
+import { freePort, stack, uniqueName, waitFor } from '@payam/testkit';
 import { buildSender } from '../../services/sender/src/app';
 import { loadSenderConfig } from '../../services/sender/src/config';
 import { contactModel, type ContactDoc } from '../../services/sender/src/contacts/model';
@@ -324,20 +324,18 @@ async function campaignRun(
       });
       return { campaign, prefix };
     };
-    const resolved = async (campaignId: string, since: number) => {
-      for (;;) {
-        const c = await ctx.campaigns.model.findById(campaignId, { resolution: 1 }).lean();
-        if (c?.resolution.status === 'done') return;
-        if ((performance.now() - since) / 1000 > 600) throw new Error('the audience was not resolved in 600 s');
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    };
+    const resolved = (campaignId: string) =>
+      waitFor(async () => (await ctx.campaigns.model.findById(campaignId, { resolution: 1 }).lean())?.resolution.status === 'done', {
+        timeoutMs: 600_000,
+        intervalMs: 200,
+        what: `campaign ${campaignId}'s audience resolved`,
+      });
     // The warm-up campaign is queued first, so on every partition its jobs come before the timed ones.
     const warm = resolveFirst && warmup > 0 ? await seedCampaign(warmup) : null;
     if (warm) {
       await ctx.campaigns.start(workspaceId, warm.campaign._id);
       await ses.count(warm.prefix);
-      await resolved(warm.campaign._id, performance.now());
+      await resolved(warm.campaign._id);
     }
     const { campaign, prefix } = await seedCampaign(n);
     if (!resolveFirst) await workersJoined(kafka, groupPrefix, workerProcesses);
@@ -350,7 +348,7 @@ async function campaignRun(
     const total = n + (warm ? warmup : 0);
     const sentOfAll = async () => (await Promise.all(prefixes.map((p) => ses.count(p)))).reduce((a, b) => a + b, 0);
     if (resolveFirst) {
-      await resolved(campaign._id, started);
+      await resolved(campaign._id);
       log(`  audience resolved in ${((performance.now() - started) / 1000).toFixed(1)} s; starting ${workerProcesses} worker process(es)`);
       await startWorkers(workerProcesses);
       await workersJoined(kafka, groupPrefix, workerProcesses);
@@ -358,10 +356,7 @@ async function campaignRun(
         const since = performance.now();
         // As many untimed messages as the raw loop's warm-up, from either campaign (a partition
         // that finished its warm-up jobs goes on with the timed campaign's).
-        while ((await sentOfAll()) < warmup) {
-          if ((performance.now() - since) / 1000 > 600) throw new Error('the warm-up messages were not sent in 600 s');
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        await waitFor(async () => (await sentOfAll()) >= warmup, { timeoutMs: 600_000, intervalMs: 50, what: `${warmup} warm-up messages sent` });
         log(`  warm-up: ${warmup} untimed messages sent in ${((performance.now() - since) / 1000).toFixed(1)} s`);
       }
       started = performance.now();
