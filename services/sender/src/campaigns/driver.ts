@@ -4,6 +4,7 @@ import { insertNew } from '@payam/mongo';
 import type { Component } from '../app';
 import type { SenderContext } from '../context';
 import { resolveAudience } from '../audience/resolve';
+import { readAhead } from './read-ahead';
 import { publishSendJobs } from '../delivery/enqueue';
 import { claimModel, deliveryModel, outcomeModel, workerModel } from '../delivery/model';
 import { forgetProgress, progressOf, recordProgress } from '../delivery/progress';
@@ -168,7 +169,8 @@ export class CampaignDriver implements Component {
       // Experiment, remainder stage: everyone outside the test cohort gets the winner.
       const testIds = c.experiment ? await this.experiments.testDeliveryIds(campaignId) : null;
       // A resumed resolution walks the audience again from the start (see resolveAudience).
-      const chunks = resolveAudience(this.ctx.conn, c, { start: { ...EMPTY_COUNTS } });
+      // One chunk read ahead: the walk's next read overlaps this chunk's inserts and publish.
+      const chunks = readAhead(resolveAudience(this.ctx.conn, c, { start: { ...EMPTY_COUNTS } }));
       let queued = 0;
       for await (const resolved of chunks) {
         const chunk = testIds ? { ...resolved, deliveries: this.experiments.remainderDeliveries(c, resolved.deliveries, testIds) } : resolved;
