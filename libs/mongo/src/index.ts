@@ -35,7 +35,15 @@ export async function connectMongo(opts: MongoOptions): Promise<Connection> {
   });
   await conn.asPromise();
   opts.logger.info({ db: opts.dbName }, 'mongodb connected');
-  conn.on('disconnected', () => opts.logger.error({ db: opts.dbName }, 'mongodb disconnected'));
+  // A close() we asked for (shutdown) is no outage: only an unasked disconnect is logged as an error.
+  let closing = false;
+  conn.on('disconnecting', () => {
+    closing = true;
+  });
+  conn.on('disconnected', () => {
+    if (closing) opts.logger.info({ db: opts.dbName }, 'mongodb connection closed');
+    else opts.logger.error({ db: opts.dbName }, 'mongodb disconnected');
+  });
   return conn;
 }
 

@@ -30,6 +30,18 @@ describe('mongo helper against the real MongoDB-protocol server', () => {
     expect(await findOwned(Owned, workspaceId, id)).toEqual(expected);
   });
 
+  test('a close() it was asked for logs no error; it says the connection closed', async () => {
+    const said: Array<[level: string, msg: string | undefined]> = [];
+    const logger = { info: (_: object, msg?: string) => said.push(['info', msg]), error: (_: object, msg?: string) => said.push(['error', msg]) };
+    const own = await connectMongo({ uri: stack.mongoUri, dbName: uniqueName('payam_test_mongo_close'), logger });
+    await own.close();
+    await new Promise((r) => setImmediate(r));
+    expect(said).toEqual([
+      ['info', 'mongodb connected'],
+      ['info', 'mongodb connection closed'],
+    ]);
+  });
+
   test('answers a ping', async () => {
     await expect(pingMongo(conn)).resolves.toBeUndefined();
   });
