@@ -122,3 +122,4 @@ export async function findOwned<T extends { workspaceId: string }>(
 }
 
 export { startPruner, type Pruner, type PrunerLogger } from './pruner';
+export { findByIds, idReadPlan } from './by-ids';

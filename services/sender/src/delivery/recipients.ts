@@ -1,5 +1,6 @@
 import type { SendJob } from '@payam/contracts';
 import type { Connection } from 'mongoose';
+import { findByIds } from '@payam/mongo';
 import { contactModel, type ContactDoc } from '../contacts/model';
 import { contactChangeModel, latestChanges, type ContactChangeDoc } from '../contacts/changes';
 import { normaliseEmail } from '../contacts/schemas';
@@ -48,12 +49,12 @@ function carries(j: SendJob): j is SendJob & { contact: NonNullable<SendJob['con
 /**
  * Reads the recipients of many jobs at once. A job that carries its contact (and template data)
  * needs only the contact change log (one query per workspace; a small collection); the others
- * (published before jobs carried it, or with large attributes) one `$in` over contacts. Then one
- * query over suppressions (and, only for jobs published before they carried their variant, one
- * over deliveries). On
- * FerretDB v1 every query scans its whole collection whatever the filter, so the cost is per
- * query, not per job: reads asked for while one is under way are merged into the next, which
- * lets the partitions a worker serves share their scans.
+ * (published before jobs carried it, or with large attributes) a read of their contacts by id.
+ * Then a read of the suppressions by id (and, only for jobs published before they carried their
+ * variant, of the deliveries). On FerretDB v1 a query other than an exact `{_id}` scans its whole
+ * collection, so the change log's read costs per query, not per job (the reads by id choose
+ * lookups over a scan when the collection is large: findByIds); reads asked for while one is
+ * under way are merged into the next, which lets the partitions a worker serves share them.
  */
 export class RecipientReader {
   private queue: Array<{ jobs: SendJob[]; resolve: (s: RecipientSnapshot) => void; reject: (err: unknown) => void }> = [];
@@ -91,8 +92,8 @@ export class RecipientReader {
     const legacy = jobs.filter((j) => j.variantId === undefined).map((j) => j.deliveryId);
     const changes = contactChangeModel(this.conn);
     const [read, deliveries, changed] = await Promise.all([
-      contactIds.length > 0 ? contactModel(this.conn).find({ _id: { $in: contactIds } }).lean() : [],
-      legacy.length > 0 ? deliveryModel(this.conn).find({ _id: { $in: legacy } }, { variantId: 1, state: 1 }).lean() : [],
+      findByIds(contactModel(this.conn), contactIds),
+      findByIds(deliveryModel(this.conn), legacy, { variantId: 1, state: 1 }),
       Promise.all([...carriedByWorkspace].map(([ws, ids]) => latestChanges(changes, ws, ids).then((m) => [ws, m] as const))),
     ]);
     const changeOf = new Map(changed);

@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
 import { InvalidInputError, NotFoundError } from '@payam/errors';
-import { isDuplicateKeyError } from '@payam/mongo';
+import { findByIds, isDuplicateKeyError } from '@payam/mongo';
 import { normaliseEmail } from '../contacts/schemas';
 import { suppressionKey, suppressionModel, type SuppressionDoc, type SuppressionModel, type SuppressionReason } from './model';
 
@@ -16,11 +16,15 @@ export async function isSuppressed(source: Connection | SuppressionModel, worksp
   return hit !== null;
 }
 
-/** The suppressed addresses among the given ones (normalised), in one query: for batch senders. */
+/**
+ * The suppressed addresses among the given ones (normalised): for batch senders, once per fetched
+ * batch. Suppressions only grow (every hard bounce and complaint stays), so this reads by id
+ * (findByIds): on FerretDB one `$in` over 50,000 suppressions took 3.6 s a batch.
+ */
 export async function suppressedAmong(source: Connection | SuppressionModel, workspaceId: string, emails: string[]): Promise<Set<string>> {
   if (emails.length === 0) return new Set();
-  const ids = [...new Set(emails.map((e) => suppressionKey(workspaceId, normaliseEmail(e))))];
-  const docs = await modelOf(source).find({ _id: { $in: ids } }, { email: 1 }).lean();
+  const ids = emails.map((e) => suppressionKey(workspaceId, normaliseEmail(e)));
+  const docs = await findByIds(modelOf(source), ids, { email: 1 });
   return new Set(docs.map((d) => d.email));
 }
 
