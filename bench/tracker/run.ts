@@ -9,13 +9,16 @@
 // Goals: ratio_vs_bare >= 0.35, p99 < 20 ms, events_in_kafka == answered (both runs). Last line: one JSON object.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
 import { Topics } from '@payam/contracts';
 import { ensureTopics } from '@payam/kafka';
+import { connectMongo } from '@payam/mongo';
+import { createLogger } from '@payam/observability';
+import { stack } from '@payam/testkit';
 import { TokenSigner } from '@payam/tracking-token';
 import { cpuSecondsOf, scriptPid, startPortChild, stopChild } from '../child-process';
 
@@ -176,15 +179,17 @@ function rps(r: Result): number {
 
 /** One tracker process (booted like main.ts, `env` on top): warm-up, then the measured load. */
 async function trackerRun(secret: string, requests: Array<{ path: string }>, env: NodeJS.ProcessEnv) {
+  const dbName = `payam_bench_tracker_${randomBytes(4).toString('hex')}`;
+  const spoolDir = mkdtempSync(path.join(os.tmpdir(), 'bench-tracker-spool-'));
   const tracker = await startChild('tracker-server.ts', {
     ...process.env,
     NODE_ENV: 'production',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     PORT: '0',
     HOST: '127.0.0.1',
-    MONGODB_DB: `payam_bench_tracker_${randomBytes(4).toString('hex')}`,
+    MONGODB_DB: dbName,
     TRACKING_KEYS: `b1:${secret}`,
-    SPOOL_DIR: mkdtempSync(path.join(os.tmpdir(), 'bench-tracker-spool-')),
+    SPOOL_DIR: spoolDir,
     STATS_GROUP_ID: `bench-tracker-stats-${randomBytes(4).toString('hex')}`,
     API_KEYS_GROUP_ID: `bench-tracker-keys-${randomBytes(4).toString('hex')}`,
     ...env,
@@ -197,6 +202,7 @@ async function trackerRun(secret: string, requests: Array<{ path: string }>, env
     ({ result, cpuUsPerRequest } = await measured(tracker.child, tracker.port, requests));
   } finally {
     await stopChild(tracker.child);
+    await dropRunState(dbName, spoolDir);
   }
   return {
     result,
@@ -205,6 +211,17 @@ async function trackerRun(secret: string, requests: Array<{ path: string }>, env
     errors: result.errors + warm.errors,
     non2xx3xx: result.non2xx - result['3xx'] + (warm.non2xx - warm['3xx']),
   };
+}
+
+/** A run's database (its stats, ~20 MB) and spool go with it: runs used to leave one of each behind. */
+async function dropRunState(dbName: string, spoolDir: string): Promise<void> {
+  const conn = await connectMongo({ uri: process.env.MONGODB_URI ?? stack.mongoUri, dbName, logger: createLogger({ service: 'bench-tracker', level: 'warn' }) });
+  try {
+    await conn.dropDatabase();
+  } finally {
+    await conn.close();
+  }
+  rmSync(spoolDir, { recursive: true, force: true });
 }
 
 main().catch((err: unknown) => {

@@ -8,6 +8,11 @@ export interface OpenApiInfo {
   title: string;
   version: string;
   description?: string;
+  /**
+   * Operations served outside the route list, written as OpenAPI path items (the tracker's pixel
+   * and click, answered ahead of express): documented beside the code that serves them.
+   */
+  extraPaths?: Record<string, Record<string, JsonSchema>>;
 }
 
 export interface BuildOpenApiOptions extends OpenApiInfo {
@@ -351,6 +356,13 @@ export function buildOpenApiDocument(opts: BuildOpenApiOptions): JsonSchema {
     const op = operation(def, schemas, operationId, names);
     for (const tag of op.tags as string[]) tags.add(tag);
     (paths[path] ??= {})[def.method] = op;
+  }
+  for (const [path, ops] of Object.entries(opts.extraPaths ?? {})) {
+    for (const [method, op] of Object.entries(ops)) {
+      if (paths[path]?.[method]) throw new Error(`extraPaths: ${method.toUpperCase()} ${path} is already in the route list`);
+      for (const tag of (op.tags as string[] | undefined) ?? []) tags.add(tag);
+      (paths[path] ??= {})[method] = op;
+    }
   }
 
   return {

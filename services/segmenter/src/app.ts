@@ -16,6 +16,7 @@ import { segmenterRoutes } from './routes';
 import type { ServiceDeps } from './segments/service';
 import { segmentModel } from './segments/segment';
 import { workspaceModel } from './segments/settings';
+import { version as SERVICE_VERSION } from '../package.json';
 
 export interface SegmenterDeps {
   conn: Connection;
@@ -66,6 +67,7 @@ export async function buildSegmenter(deps: SegmenterDeps) {
   const apiKeys = apiKeyModel(deps.conn);
   const app = createApp({
     service: 'segmenter',
+    openapi: { title: 'payam segmenter', version: SERVICE_VERSION, description: 'Segments recomputed from the event streams as they flow, contact profiles, and custom events (POST /events).' },
     logger: deps.logger,
     metrics: deps.metrics,
     routes: segmenterRoutes(svc),

@@ -162,6 +162,7 @@ export function segmenterRoutes(deps: ServiceDeps): RouteDef[] {
           changes: job.changes,
           error: job.error,
           startedAt: job.startedAt,
+          begunAt: job.begunAt ?? null,
           finishedAt: job.finishedAt,
         };
       },

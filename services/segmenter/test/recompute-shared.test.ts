@@ -7,7 +7,8 @@ import { createKafka, ensureTopics, EventPublisher, partitionOfKey } from '@paya
 import { stack, topicEnds, uniqueName, waitFor } from '@payam/testkit';
 import type { Segmenter } from '../src/app';
 import { bootSegmenter, testLogger as logger } from './boot';
-import { createRecomputeJob, runRecompute } from '../src/evaluation/recompute';
+import { connectMongo } from '@payam/mongo';
+import { createRecomputeJob, jobModel, jobPartModel, runRecompute } from '../src/evaluation/recompute';
 import { snapshot, T0 } from './fixtures';
 
 // Two segmenter instances in one consumer group over one database, as a scaled-out deployment
@@ -125,3 +126,37 @@ test('a run whose partitions move stops and leaves them undone; the next run com
   const members = await a.deps.profiles.find({ ws: WS, memberOf: segmentId }, { cid: 1 }).lean();
   expect(members.length).toBe(CONTACTS.length - PRO.length);
 }, 90_000);
+
+test('a request while a job of the workspace waits to begin is answered with that job; once a run began, with a new one', async () => {
+  // Jobs in a database of their own, which no runner polls: nothing begins them behind the test's back.
+  const conn = await connectMongo({ uri: stack.mongoUri, dbName: uniqueName('payam_test_segmenter_jobs'), logger });
+  const deps = { ...a.deps, jobs: jobModel(conn), jobParts: jobPartModel(conn) };
+  const partitions = Topics.contacts.partitions;
+  try {
+    const all = await createRecomputeJob(deps, WS, { partitions });
+    expect(all).toMatchObject({ status: 'running', begunAt: null, total: null });
+    // The same request, and a narrower one, are covered by the waiting job.
+    expect((await createRecomputeJob(deps, WS, { partitions }))._id).toBe(all._id);
+    expect((await createRecomputeJob(deps, WS, { partitions, segmentIds: ['seg_a'] }))._id).toBe(all._id);
+    // Another workspace, or a job of some segments that a wider request is not covered by, get their own.
+    const elsewhere = await createRecomputeJob(deps, `${WS}_other`, { partitions });
+    expect(elsewhere._id).not.toBe(all._id);
+    const some = await createRecomputeJob(deps, `${WS}_other2`, { partitions, segmentIds: ['seg_a'] });
+    expect((await createRecomputeJob(deps, `${WS}_other2`, { partitions, segmentIds: ['seg_a'] }))._id).toBe(some._id);
+    expect((await createRecomputeJob(deps, `${WS}_other2`, { partitions }))._id).not.toBe(some._id);
+    expect(await deps.jobs.countDocuments({})).toBe(4);
+
+    // A run begins the job (and stops after one batch, as when its partitions move): a request
+    // now may come after what the run has read, so it gets a job of its own.
+    let batches = 0;
+    const everyPartition = Array.from({ length: partitions }, (_, p) => p);
+    const begun = await runRecompute(deps, { ...all }, { batchSize: 4, scope: { partitions, mine: everyPartition, stillOwned: () => batches++ < 1 } });
+    expect(begun).toMatchObject({ status: 'running', total: CONTACTS.length });
+    expect((await deps.jobs.findById(all._id).lean())?.begunAt).toBeInstanceOf(Date);
+    const next = await createRecomputeJob(deps, WS, { partitions });
+    expect(next._id).not.toBe(all._id);
+  } finally {
+    await conn.dropDatabase();
+    await conn.close();
+  }
+});

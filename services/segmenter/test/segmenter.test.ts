@@ -4,7 +4,7 @@ import type { Kafka } from 'kafkajs';
 import { TOMBSTONE_WORKSPACE_HEADER, Topics } from '@payam/contracts';
 import { issueApiKey } from '@payam/api-keys';
 import { createKafka, ensureTopics, EventPublisher } from '@payam/kafka';
-import { readTopic, stack, topicEnds, uniqueName, waitFor } from '@payam/testkit';
+import { operationsOf, readTopic, stack, topicEnds, uniqueName, validateOpenApi, waitFor } from '@payam/testkit';
 import type { Segmenter } from '../src/app';
 import { bootSegmenter, testLogger as logger } from './boot';
 import { DAY, emailEvent, snapshot, T0 } from './fixtures';
@@ -97,6 +97,16 @@ afterAll(async () => {
     await o.conn.close();
   }
   await publisher.disconnect();
+});
+
+test('serves its API documentation: every route in /openapi.json, valid OpenAPI 3.1; /docs renders it', async () => {
+  const res = await request(seg.app).get('/openapi.json').expect(200);
+  expect(res.body.info.title).toBe('payam segmenter');
+  const ops = operationsOf(res.body);
+  expect(ops).toEqual(expect.arrayContaining(['GET /segments', 'POST /segments', 'GET /segments/{segmentId}/members', 'POST /events', 'GET /contacts/{contactId}/profile']));
+  expect(ops.length).toBeGreaterThanOrEqual(15);
+  expect(validateOpenApi(res.body)).toEqual({ valid: true });
+  await request(seg.app).get('/docs').expect(200).expect('Content-Type', /text\/html/);
 });
 
 test('bad rules and bad events get 400 with the path of the bad node', async () => {
@@ -225,8 +235,12 @@ test('members, preview, full recompute agrees, replay after restart, tombstone',
   const before = await segmentsOf('alice');
   const job = await api().post('/recompute', {});
   expect(job.status).toBe(202);
+  // The request only records the job: the run counts the profiles (one pass on FerretDB).
+  expect(job.body).toMatchObject({ status: 'running', total: null });
   const done = await waitJob(job.body.jobId);
   expect(done.changes).toBe(0);
+  expect(done.processed).toBeGreaterThan(0);
+  expect(done.total).toBe(done.processed);
   expect(await segmentsOf('alice')).toEqual(before);
 
   // Replay of the topics after a restart (fresh database, new group) gives the same memberships.

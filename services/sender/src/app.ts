@@ -15,6 +15,7 @@ import { apiKeyRepublisher } from './workspaces/republisher';
 import { suppressionConsumer } from './suppression/consumer';
 import { contactImports } from './contacts/import-component';
 import { campaignComponents } from './campaigns/components';
+import { version as SERVICE_VERSION } from '../package.json';
 
 /** What every module of the sender is built from; tests inject their own. */
 export interface SenderDeps {
@@ -79,6 +80,7 @@ export function buildSender(deps: SenderDeps, opts: BuildOptions = {}): Sender {
 
   const app = createApp({
     service: 'sender',
+    openapi: { title: 'payam sender', version: SERVICE_VERSION, description: 'Workspaces and API keys, contacts and imports, lists, Handlebars templates, campaigns and A/B experiments; sends through Amazon SES v2.' },
     logger: deps.logger,
     metrics: deps.metrics,
     routes: senderRoutes(ctx),

@@ -1,5 +1,7 @@
 import type { Test } from 'supertest';
-import { readTopic, waitFor } from '@payam/testkit';
+import { toOpenApiPath } from '@payam/http';
+import { operationsOf, readTopic, validateOpenApi, waitFor } from '@payam/testkit';
+import { senderRoutes } from '../src/routes';
 import { ADMIN_SECRET, startSender, type SenderHarness } from './sender-harness';
 
 let h: SenderHarness;
@@ -12,6 +14,16 @@ afterAll(async () => {
 });
 
 const admin = (req: Test) => req.set('Authorization', `Bearer ${ADMIN_SECRET}`);
+
+test('serves its API documentation: /openapi.json lists every route and is valid OpenAPI 3.1; /docs renders it', async () => {
+  const res = await h.http.get('/openapi.json').expect(200);
+  expect(res.body.info).toMatchObject({ title: 'payam sender', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+  const routes = senderRoutes(h.sender.ctx).map((r) => `${r.method.toUpperCase()} ${toOpenApiPath(r.path).path}`);
+  expect(routes.length).toBeGreaterThan(40);
+  expect(operationsOf(res.body)).toEqual([...routes].sort());
+  expect(validateOpenApi(res.body)).toEqual({ valid: true });
+  await h.http.get('/docs').expect(200).expect('Content-Type', /text\/html/);
+});
 
 test.each([
   ['no credentials', undefined],

@@ -9,7 +9,8 @@ import type { EventRecorder } from './spool/recorder';
 import type { StatsCollections } from './stats/store';
 import type { TokenVerifier } from './tracking/events';
 import { withFastPath } from './tracking/fast-path';
-import { HotRoutes, mountHotRoutes } from './tracking/hot-routes';
+import { HotRoutes, hotRoutesDoc, mountHotRoutes } from './tracking/hot-routes';
+import { version as SERVICE_VERSION } from '../package.json';
 
 export interface AppDeps {
   logger: Logger;
@@ -29,6 +30,12 @@ export interface AppDeps {
 export function buildApp(deps: AppDeps, hot: HotRoutes = new HotRoutes(deps)): Express {
   return createApp({
     service: 'tracker',
+    openapi: {
+      title: 'payam tracker',
+      version: SERVICE_VERSION,
+      description: 'Opens (pixel), signed click redirects, RFC 8058 one-click unsubscribes, SES notifications through SNS, and campaign reports.',
+      extraPaths: hotRoutesDoc,
+    },
     logger: deps.logger,
     metrics: deps.metrics,
     readiness: deps.readiness,

@@ -1,4 +1,4 @@
-import { stack, topicEnd, uniqueName, waitFor } from '@payam/testkit';
+import { operationsOf, stack, topicEnd, uniqueName, validateOpenApi, waitFor } from '@payam/testkit';
 import type { EmailEvent } from '@payam/contracts';
 import { createHmac } from 'node:crypto';
 import { TEST_KEY, collectTopic, signer, startTestTracker, tokenFor, wrongKeySigner } from './helpers';
@@ -34,6 +34,26 @@ async function eventsFor(deliveryId: string, count: number): Promise<EmailEvent[
 }
 
 const get = (path: string, init: RequestInit = {}) => fetch(`${tracker.url}${path}`, { redirect: 'manual', ...init });
+
+test('serves its API documentation, the pixel and the click included: valid OpenAPI 3.1, and /docs renders it', async () => {
+  const res = await get('/openapi.json');
+  expect(res.status).toBe(200);
+  const doc = (await res.json()) as { info: { title: string }; paths: Record<string, Record<string, unknown>> };
+  expect(doc.info.title).toBe('payam tracker');
+  expect(operationsOf(doc)).toEqual([
+    'GET /c/{token}',
+    'GET /campaigns/{campaignId}/report',
+    'GET /o/{token}.gif',
+    'GET /reports/{campaignId}',
+    'GET /u/{token}',
+    'POST /ses/sns',
+    'POST /u/{token}',
+  ]);
+  expect(validateOpenApi(doc)).toEqual({ valid: true });
+  const docs = await get('/docs');
+  expect(docs.status).toBe(200);
+  expect(docs.headers.get('content-type')).toMatch(/text\/html/);
+});
 
 test('pixel answers a no-store GIF and records email.opened with its classification', async () => {
   const token = tokenFor({ kind: 'open', workspaceId: ws, deliveryId: 'd-open', variantId: 'B' });

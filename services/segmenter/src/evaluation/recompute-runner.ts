@@ -8,6 +8,12 @@ export interface RecomputeRunnerOptions {
   batchSize: number;
   /** How often running jobs are looked for (one created on another instance, partitions gained). */
   intervalMs: number;
+  /**
+   * Runs at once on this instance (default 1): each is a pass over the workspace's profiles, so
+   * jobs beyond this wait their turn, oldest first, instead of all reading at once and starving
+   * the live path and the API of the database.
+   */
+  maxActive?: number;
 }
 
 /**
@@ -64,7 +70,10 @@ export class RecomputeRunner {
 
   private async poll(): Promise<void> {
     if (this.stopped) return;
-    for (const job of await this.deps.jobs.find({ status: 'running' }).lean<JobDoc[]>()) {
+    const maxActive = this.opts.maxActive ?? 1;
+    if (this.active.size >= maxActive) return;
+    for (const job of await this.deps.jobs.find({ status: 'running' }).sort({ startedAt: 1, _id: 1 }).lean<JobDoc[]>()) {
+      if (this.active.size >= maxActive) return;
       if (this.active.has(job._id)) continue;
       const partitions = job.partitions ?? this.opts.partitions;
       const done = await partitionsDone(this.deps, job._id);
@@ -78,7 +87,11 @@ export class RecomputeRunner {
       const run = runRecompute(this.deps, job, {
         batchSize: this.opts.batchSize,
         scope: { partitions, mine, stillOwned: () => !this.stopped && this.generation === generation },
-      }).finally(() => this.active.delete(job._id));
+      }).finally(() => {
+        this.active.delete(job._id);
+        // The next job waiting need not wait for the next interval.
+        if (!this.stopped) void this.kick();
+      });
       this.active.set(job._id, run);
     }
   }

@@ -151,3 +151,46 @@ export function mountHotRoutes(app: Express, routes: HotRoutes): void {
     await routes.answer(hot, req, req.ip, res);
   });
 }
+
+const tokenParameter = (description: string) => ({ name: 'token', in: 'path', required: true, description, schema: { type: 'string' } });
+const badTokenResponse = {
+  description: 'The token failed verification (tampered, truncated, signed with an unknown key, or a target that is not http(s)): a plain page, never a redirect, never a hint which part was wrong.',
+  content: { 'text/html': { schema: { type: 'string' } } },
+};
+
+const unavailableResponse = { description: 'The event was neither acknowledged by Kafka nor written to the spool: nothing was counted, and a click is not redirected. Retry later.' };
+
+/**
+ * The pixel and the click for the API documentation (/openapi.json): they are answered ahead of
+ * express (fast-path.ts, mountHotRoutes), outside the route list the document is built from.
+ */
+export const hotRoutesDoc: Record<string, Record<string, Record<string, unknown>>> = {
+  '/o/{token}.gif': {
+    get: {
+      operationId: 'getOpenPixel',
+      tags: ['tracking'],
+      summary: 'Open pixel: a 1×1 GIF; records email.opened (classified: client, OS, device, machine open)',
+      description: 'No credentials and no database read: the signed token carries workspace, campaign, delivery and contact. Answers once the event is acknowledged by Kafka (acks=all) or written to the local spool.',
+      parameters: [tokenParameter('The open token the sender put in the message.')],
+      responses: {
+        '200': { description: 'The GIF, with Cache-Control: no-store.', content: { 'image/gif': { schema: { type: 'string', format: 'binary' } } } },
+        '400': badTokenResponse,
+        '503': unavailableResponse,
+      },
+    },
+  },
+  '/c/{token}': {
+    get: {
+      operationId: 'getClickRedirect',
+      tags: ['tracking'],
+      summary: 'Click: 302 to the link the token signs; records email.clicked (classified: scanner click or human)',
+      description: 'Redirects only to the http(s) URL inside a genuine token. HEAD is answered the same way and recorded as a scanner click.',
+      parameters: [tokenParameter('The click token the sender put in place of the link.')],
+      responses: {
+        '302': { description: 'To the signed target.', headers: { Location: { description: 'The signed target URL.', schema: { type: 'string', format: 'uri' } } } },
+        '400': badTokenResponse,
+        '503': unavailableResponse,
+      },
+    },
+  },
+};
