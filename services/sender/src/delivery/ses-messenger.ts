@@ -46,9 +46,8 @@ export function classifySesError(err: unknown): SendError {
  * Takes out of a client's stack what costs CPU on every call and does nothing for us. The SDK's
  * logger middleware runs the command's input through its sensitive-data filter on every send,
  * walking the whole message, even when the client has no logger (it logs to a no-op): 3–7 % of
- * the raw SendEmail loop's CPU here (bench/sender). The sender never gives the SDK a logger; it
- * logs sends and SES errors itself. Used by the bench's raw loop too, so the ratio compares the
- * worker path with the same SDK call.
+ * the raw SendEmail loop's CPU here (bench/sender, which times its raw loop with and without it).
+ * The sender never gives the SDK a logger; it logs sends and SES errors itself.
  */
 export function trimSesClient(client: SESv2Client): SESv2Client {
   client.middlewareStack.remove('loggerMiddleware');
