@@ -21,7 +21,12 @@ function factsOf(conn: Connection): ServerFacts {
   if (!f) {
     const ferret = conn.db!.admin().command({ buildInfo: 1 }).then(
       (info) => 'ferretdbVersion' in info,
-      () => false,
+      () => {
+        // A failed buildInfo (a connection blip at start) says nothing about the server: this read
+        // takes the `$in`, right on both, and the next one asks again.
+        facts.delete(conn);
+        return false;
+      },
     );
     f = { ferret, sizes: new Map() };
     facts.set(conn, f);

@@ -50,3 +50,22 @@ describe('findByIds against the real MongoDB-protocol server', () => {
     expect(await findByIds(Absent, ['x1', 'x2'])).toEqual([]);
   });
 });
+
+describe('idReadPlan when the server cannot be asked', () => {
+  // A stand-in connection (unit scope: only what idReadPlan calls), whose first buildInfo fails.
+  function flakyConnection() {
+    const buildInfo = jest.fn().mockRejectedValueOnce(new Error('connection reset')).mockResolvedValue({ version: '7.0.42', ferretdbVersion: 'v1.24.0' });
+    const db = { admin: () => ({ command: buildInfo }), command: async () => ({ count: 50_000 }) };
+    const model = { db: { db } as unknown as Connection, collection: { collectionName: 'suppressions' } } as unknown as Pick<Model<unknown>, 'db' | 'collection'>;
+    return { model, buildInfo };
+  }
+
+  it('reads by $in while buildInfo fails, and asks again on the next read', async () => {
+    const { model, buildInfo } = flakyConnection();
+    expect(await idReadPlan(model, 200)).toBe('in');
+    expect(await idReadPlan(model, 200)).toBe('lookups');
+    expect(await idReadPlan(model, 200)).toBe('lookups');
+    // Asked twice: once failing, once answered and then believed.
+    expect(buildInfo).toHaveBeenCalledTimes(2);
+  });
+});

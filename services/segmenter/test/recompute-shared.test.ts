@@ -8,6 +8,7 @@ import { stack, topicEnds, uniqueName, waitFor } from '@payam/testkit';
 import type { Segmenter } from '../src/app';
 import { bootSegmenter, testLogger as logger } from './boot';
 import { connectMongo } from '@payam/mongo';
+import { pruneFinishedJobs } from '../src/evaluation/job-retention';
 import { createRecomputeJob, jobModel, jobPartModel, runRecompute } from '../src/evaluation/recompute';
 import { snapshot, T0 } from './fixtures';
 
@@ -155,6 +156,40 @@ test('a request while a job of the workspace waits to begin is answered with tha
     expect((await deps.jobs.findById(all._id).lean())?.begunAt).toBeInstanceOf(Date);
     const next = await createRecomputeJob(deps, WS, { partitions });
     expect(next._id).not.toBe(all._id);
+  } finally {
+    await conn.dropDatabase();
+    await conn.close();
+  }
+});
+
+test('finished jobs are pruned with their parts a week after they end; running and recent ones stay', async () => {
+  const conn = await connectMongo({ uri: stack.mongoUri, dbName: uniqueName('payam_test_segmenter_prune'), logger });
+  const deps = { jobs: jobModel(conn), jobParts: jobPartModel(conn) };
+  const now = Date.parse('2026-12-01T00:00:00Z');
+  const day = 24 * 60 * 60 * 1000;
+  const job = (id: string, status: 'running' | 'done' | 'failed', finishedDaysAgo: number | null) => ({
+    _id: id,
+    workspaceId: WS,
+    segmentIds: null,
+    status,
+    partitions: 2,
+    processed: 0,
+    total: 0,
+    changes: 0,
+    error: null,
+    startedAt: new Date(now - 30 * day),
+    begunAt: new Date(now - 30 * day),
+    finishedAt: finishedDaysAgo === null ? null : new Date(now - finishedDaysAgo * day),
+  });
+  try {
+    await deps.jobs.insertMany([job('old_done', 'done', 8), job('old_failed', 'failed', 10), job('recent', 'done', 6), job('running', 'running', null)]);
+    await deps.jobParts.insertMany(
+      ['old_done', 'recent', 'running'].map((jobId) => ({ _id: `${jobId}:0`, jobId, partition: 0, processed: 0, changes: 0, at: new Date(now - 9 * day) })),
+    );
+    expect(await pruneFinishedJobs(deps, now)).toBe(2);
+    expect((await deps.jobs.find({}, { _id: 1 }).lean()).map((j) => j._id).sort()).toEqual(['recent', 'running']);
+    expect((await deps.jobParts.find({}, { jobId: 1 }).lean()).map((p) => p.jobId).sort()).toEqual(['recent', 'running']);
+    expect(await pruneFinishedJobs(deps, now)).toBe(0);
   } finally {
     await conn.dropDatabase();
     await conn.close();

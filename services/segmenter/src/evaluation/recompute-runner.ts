@@ -1,3 +1,4 @@
+import { pruneFinishedJobs, PRUNE_EVERY_MS } from './job-retention';
 import { closeIfComplete, partitionsDone, runRecompute, type JobDoc, type RecomputeDeps } from './recompute';
 
 export interface RecomputeRunnerOptions {
@@ -30,6 +31,7 @@ export class RecomputeRunner {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | null = null;
+  private prunedAt = -Infinity;
 
   constructor(
     private readonly deps: RecomputeDeps,
@@ -70,6 +72,15 @@ export class RecomputeRunner {
 
   private async poll(): Promise<void> {
     if (this.stopped) return;
+    const now = this.deps.clock.now();
+    if (now - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prunedAt = now;
+      // Housekeeping: a failure is logged and retried next hour, and never keeps jobs from running.
+      await pruneFinishedJobs(this.deps, now).then(
+        (pruned) => pruned > 0 && this.deps.logger.info({ pruned }, 'finished recompute jobs pruned'),
+        (err: unknown) => this.deps.logger.warn({ err }, 'pruning finished recompute jobs failed'),
+      );
+    }
     const maxActive = this.opts.maxActive ?? 1;
     if (this.active.size >= maxActive) return;
     for (const job of await this.deps.jobs.find({ status: 'running' }).sort({ startedAt: 1, _id: 1 }).lean<JobDoc[]>()) {
