@@ -32,6 +32,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'post',
       path: '/admin/workspaces',
+      summary: 'Create a workspace and its first API key (token shown only here); publishes the key to api-keys.v1',
       permission: 'admin',
       body: z.strictObject({ name: Name, keyName: Name.default('default') }),
       handler: async ({ body }) => reply(201, await ctx.workspaces.createWorkspace(body.name, body.keyName)),
@@ -39,6 +40,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/admin/workspaces/:workspaceId',
+      summary: 'Get a workspace (404 if unknown)',
       permission: 'admin',
       params: z.object({ workspaceId: EntityId }),
       handler: ({ params }) => ctx.workspaces.getWorkspace(params.workspaceId),
@@ -46,6 +48,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'post',
       path: '/admin/workspaces/:workspaceId/keys',
+      summary: 'Issue an API key for a workspace (token shown only here); publishes it to api-keys.v1',
       permission: 'admin',
       params: z.object({ workspaceId: EntityId }),
       body: z.strictObject({ name: Name }),
@@ -54,6 +57,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/admin/workspaces/:workspaceId/keys',
+      summary: "List a workspace's API keys, revoked ones included (no secrets)",
       permission: 'admin',
       params: z.object({ workspaceId: EntityId }),
       handler: async ({ params }) => ({ items: await ctx.workspaces.listKeys(params.workspaceId) }),
@@ -61,13 +65,16 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'delete',
       path: '/admin/workspaces/:workspaceId/keys/:keyId',
+      summary: 'Revoke an API key (idempotent; answers the key); publishes the revocation to api-keys.v1',
       permission: 'admin',
       params: z.object({ workspaceId: EntityId, keyId: EntityId }),
       handler: ({ params }) => ctx.workspaces.revokeKey(params.workspaceId, params.keyId),
+      responses: { 200: { description: 'The revoked key, without its secret.' } },
     }),
     route({
       method: 'get',
       path: '/workspace',
+      summary: 'Get the workspace of the calling API key',
       permission: 'workspace',
       handler: ({ principal }) => ctx.workspaces.getWorkspace(ws(principal)),
     }),
@@ -76,6 +83,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'post',
       path: '/contacts',
+      summary: 'Create a contact (400 if invalid or a list is unknown; 409 if the email exists); publishes to contacts.v1',
       permission: 'workspace',
       body: ContactCreate,
       handler: async ({ principal, body }) => reply(201, contactView(await ctx.contacts.create(ws(principal), body))),
@@ -83,6 +91,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'put',
       path: '/contacts',
+      summary: 'Create or update a contact by email (201/200; attributes merge); publishes to contacts.v1',
       permission: 'workspace',
       body: ContactUpsert,
       handler: async ({ principal, body }) => {
@@ -93,6 +102,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/contacts',
+      summary: 'List contacts by cursor; filter by status, listId, emailPrefix or attr.<name>=<value>',
       permission: 'workspace',
       query: ContactListQuery,
       handler: ({ principal, query }) => ctx.contacts.list(ws(principal), query),
@@ -100,6 +110,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/contacts/:contactId',
+      summary: 'Get a contact (404 if unknown or erased)',
       permission: 'workspace',
       params: ContactIdParams,
       handler: async ({ principal, params }) => contactView(await ctx.contacts.get(ws(principal), params.contactId)),
@@ -107,6 +118,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'patch',
       path: '/contacts/:contactId',
+      summary: 'Update a contact (attributes merge, null removes; 409 if the email is taken); publishes to contacts.v1',
       permission: 'workspace',
       params: ContactIdParams,
       body: ContactPatch,
@@ -115,6 +127,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'delete',
       path: '/contacts/:contactId',
+      summary: 'Erase a contact: wipes its email, attributes and lists; publishes a tombstone to contacts.v1',
       permission: 'workspace',
       params: ContactIdParams,
       handler: async ({ principal, params }) => {
@@ -127,6 +140,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
       // No body schema: the upload is streamed to disk by the handler, never parsed in memory.
       method: 'post',
       path: '/imports',
+      summary: 'Import contacts from CSV, JSON or NDJSON, upsert by email (202; runs in the background, never re-subscribes)',
       permission: 'workspace',
       query: ImportQuery,
       handler: async ({ principal, query, req }) => reply(202, await ctx.imports.start(ws(principal), req, query)),
@@ -134,12 +148,14 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/imports',
+      summary: "List the workspace's 100 most recent contact imports",
       permission: 'workspace',
       handler: async ({ principal }) => ({ items: await ctx.imports.list(ws(principal)) }),
     }),
     route({
       method: 'get',
       path: '/imports/:importId',
+      summary: 'Get a contact import: state, counts and the first 100 row errors',
       permission: 'workspace',
       params: z.object({ importId: EntityId }),
       handler: ({ principal, params }) => ctx.imports.get(ws(principal), params.importId),
@@ -149,6 +165,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'post',
       path: '/lists',
+      summary: 'Create a static list',
       permission: 'workspace',
       body: ListCreate,
       handler: async ({ principal, body }) => reply(201, await ctx.lists.create(ws(principal), body.name)),
@@ -156,12 +173,14 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/lists',
+      summary: "List the workspace's static lists",
       permission: 'workspace',
       handler: async ({ principal }) => ({ items: await ctx.lists.list(ws(principal)) }),
     }),
     route({
       method: 'get',
       path: '/lists/:listId',
+      summary: 'Get a list with its member and subscribed counts',
       permission: 'workspace',
       params: ListIdParams,
       handler: ({ principal, params }) => ctx.lists.get(ws(principal), params.listId),
@@ -169,6 +188,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'patch',
       path: '/lists/:listId',
+      summary: 'Rename a list',
       permission: 'workspace',
       params: ListIdParams,
       body: ListRename,
@@ -177,6 +197,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'delete',
       path: '/lists/:listId',
+      summary: 'Delete a list and take it off every member (each is republished to contacts.v1)',
       permission: 'workspace',
       params: ListIdParams,
       handler: async ({ principal, params }) => {
@@ -186,6 +207,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'post',
       path: '/lists/:listId/members',
+      summary: 'Add contacts to a list by id or email (up to 1000); publishes changed contacts to contacts.v1',
       permission: 'workspace',
       params: ListIdParams,
       body: ListMembers,
@@ -194,16 +216,19 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'delete',
       path: '/lists/:listId/members',
+      summary: 'Remove contacts from a list by id or email (up to 1000); publishes changed contacts to contacts.v1',
       permission: 'workspace',
       params: ListIdParams,
       body: ListMembers,
       handler: ({ principal, params, body }) => ctx.lists.removeMembers(ws(principal), params.listId, body),
+      responses: { 200: { description: 'How many of the given contacts were matched, taken off the list, and unknown.' } },
     }),
 
     // --- templates, layouts, partials ---
     route({
       method: 'post',
       path: '/templates',
+      summary: 'Create a template (400 on a template syntax error or an unknown layout)',
       permission: 'workspace',
       body: TemplateCreate,
       handler: async ({ principal, body }) => reply(201, await ctx.templates.create(ws(principal), body)),
@@ -211,12 +236,14 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/templates',
+      summary: "List the workspace's templates",
       permission: 'workspace',
       handler: async ({ principal }) => ({ items: await ctx.templates.list(ws(principal)) }),
     }),
     route({
       method: 'get',
       path: '/templates/:templateId',
+      summary: 'Get a template',
       permission: 'workspace',
       params: TemplateIdParams,
       handler: async ({ principal, params }) => templateView(await ctx.templates.get(ws(principal), params.templateId)),
@@ -224,6 +251,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'patch',
       path: '/templates/:templateId',
+      summary: 'Update a template (400 on a syntax error or unknown layout); campaigns using it send the new version',
       permission: 'workspace',
       params: TemplateIdParams,
       body: TemplatePatch,
@@ -232,6 +260,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'delete',
       path: '/templates/:templateId',
+      summary: 'Delete a template (409 while a draft, scheduled, running or paused campaign uses it)',
       permission: 'workspace',
       params: TemplateIdParams,
       handler: async ({ principal, params }) => {
@@ -241,6 +270,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'post',
       path: '/templates/:templateId/preview',
+      summary: 'Render a template with its layout and partials for a contact or sample data (nothing is sent)',
       permission: 'workspace',
       params: TemplateIdParams,
       body: PreviewRequest,
@@ -249,6 +279,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'post',
       path: '/layouts',
+      summary: 'Create a layout (its html must contain {{{body}}})',
       permission: 'workspace',
       body: LayoutCreate,
       handler: async ({ principal, body }) => reply(201, await ctx.templates.createLayout(ws(principal), body)),
@@ -256,12 +287,14 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/layouts',
+      summary: "List the workspace's layouts",
       permission: 'workspace',
       handler: async ({ principal }) => ({ items: await ctx.templates.listLayouts(ws(principal)) }),
     }),
     route({
       method: 'get',
       path: '/layouts/:layoutId',
+      summary: 'Get a layout',
       permission: 'workspace',
       params: LayoutIdParams,
       handler: ({ principal, params }) => ctx.templates.getLayout(ws(principal), params.layoutId),
@@ -269,6 +302,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'patch',
       path: '/layouts/:layoutId',
+      summary: 'Update a layout (its html must keep {{{body}}})',
       permission: 'workspace',
       params: LayoutIdParams,
       body: LayoutPatch,
@@ -277,6 +311,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'delete',
       path: '/layouts/:layoutId',
+      summary: 'Delete a layout (409 if a template uses it)',
       permission: 'workspace',
       params: LayoutIdParams,
       handler: async ({ principal, params }) => {
@@ -286,6 +321,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'put',
       path: '/partials/:name',
+      summary: 'Create or replace a partial by name (201 created, 200 replaced)',
       permission: 'workspace',
       params: PartialParams,
       body: PartialPut,
@@ -297,12 +333,14 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/partials',
+      summary: "List the workspace's partials",
       permission: 'workspace',
       handler: async ({ principal }) => ({ items: await ctx.templates.listPartials(ws(principal)) }),
     }),
     route({
       method: 'get',
       path: '/partials/:name',
+      summary: 'Get a partial',
       permission: 'workspace',
       params: PartialParams,
       handler: ({ principal, params }) => ctx.templates.getPartial(ws(principal), params.name),
@@ -310,6 +348,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'delete',
       path: '/partials/:name',
+      summary: 'Delete a partial (templates that include it are not checked)',
       permission: 'workspace',
       params: PartialParams,
       handler: async ({ principal, params }) => {
@@ -321,6 +360,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/suppressions',
+      summary: 'List suppressed addresses by cursor; filter by emailPrefix or reason',
       permission: 'workspace',
       query: SuppressionListQuery,
       handler: ({ principal, query }) => ctx.suppressions.list(ws(principal), query),
@@ -328,6 +368,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'post',
       path: '/suppressions',
+      summary: 'Suppress an address (201 new; 200 if already suppressed, first reason kept); contact status unchanged',
       permission: 'workspace',
       body: SuppressionCreate,
       handler: async ({ principal, body }) => {
@@ -338,6 +379,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/suppressions/:email',
+      summary: "Get an address's suppression (404 if it is not suppressed)",
       permission: 'workspace',
       params: SuppressionParams,
       handler: ({ principal, params }) => ctx.suppressions.get(ws(principal), params.email),
@@ -345,6 +387,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'delete',
       path: '/suppressions/:email',
+      summary: "Lift an address's suppression (404 if none); the contact's status is not changed",
       permission: 'workspace',
       params: SuppressionParams,
       handler: async ({ principal, params }) => {

@@ -147,3 +147,25 @@ test.each([
   expect(res.status).toBe(400);
   expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(field);
 });
+
+test('a template a campaign can still send cannot be deleted (409 with the campaign); once it is cancelled, it can', async () => {
+  const tpl = await h.as(a.token).post('/templates').send({ name: 'In use', subject: 'Hi', html: '<p>Hi {{first_name}}</p>' }).expect(201);
+  const templateId: string = tpl.body.templateId;
+  const list = await h.as(a.token).post('/lists').send({ name: 'in-use' }).expect(201);
+  const campaign = await h
+    .as(a.token)
+    .post('/campaigns')
+    .send({ name: 'Uses it', templateId, audience: { lists: [list.body.listId] }, from: { name: 'Shop', address: 'news@shop.example.com' } })
+    .expect(201);
+  const campaignId: string = campaign.body.campaignId;
+  for (const state of ['draft', 'scheduled']) {
+    if (state === 'scheduled') await h.as(a.token).post(`/campaigns/${campaignId}/schedule`).send({ sendAt: new Date(Date.now() + 86_400_000).toISOString() }).expect(200);
+    const refused = await h.as(a.token).delete(`/templates/${templateId}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain(`${state} campaign`);
+    expect(refused.body.error.details).toMatchObject({ campaignId, state });
+  }
+  await h.as(a.token).get(`/templates/${templateId}`).expect(200);
+  await h.as(a.token).post(`/campaigns/${campaignId}/cancel`).expect(200);
+  await h.as(a.token).delete(`/templates/${templateId}`).expect(204);
+});

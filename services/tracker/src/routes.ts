@@ -26,12 +26,14 @@ export function trackerRoutes(deps: RouteDeps): RouteDef[] {
     route({
       method: 'get',
       path: '/u/:token',
+      summary: 'Unsubscribe page with a confirm button; showing it changes nothing (400 for a bad token)',
       permission: 'public',
       handler: ({ req, res }) => unsubscribePage(deps, String(req.params.token), res),
     }),
     route({
       method: 'post',
       path: '/u/:token',
+      summary: 'Unsubscribe (RFC 8058 one-click or the confirm button); records email.unsubscribed, suppressing the address',
       permission: 'public',
       // Declared so the form body (List-Unsubscribe=One-Click) is read; any content is accepted.
       body: z.unknown(),
@@ -40,6 +42,7 @@ export function trackerRoutes(deps: RouteDeps): RouteDef[] {
     route({
       method: 'post',
       path: '/ses/sns',
+      summary: 'SES events via SNS: verifies the signature, confirms subscriptions, records the email events',
       permission: 'public',
       body: z.string({ error: 'expected the SNS message as the text/plain body' }).min(1).max(256 * 1024 + 16 * 1024),
       handler: async ({ body }) => ({ outcome: await deps.handleSns(body) }),
@@ -47,6 +50,7 @@ export function trackerRoutes(deps: RouteDeps): RouteDef[] {
     route({
       method: 'get',
       path: '/campaigns/:campaignId/report',
+      summary: "A campaign's tracking report: counts, rates, links, clients, hourly (404 until it has events)",
       permission: 'workspace',
       params: z.object({ campaignId: EntityId }),
       handler: ({ params, principal }) => campaignReport(deps.stats, principal!.workspaceId, params.campaignId),

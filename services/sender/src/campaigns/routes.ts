@@ -12,6 +12,7 @@ export function campaignRoutes(ctx: SenderContext & { campaigns: CampaignService
     route({
       method: 'post',
       path: '/campaigns',
+      summary: 'Create a draft campaign, scheduled at once if sendAt is given (400 on an unknown template or list)',
       permission: 'workspace',
       body: CampaignCreate,
       handler: async ({ principal, body }) => reply(201, campaignView(await svc.create(ws(principal), body))),
@@ -19,6 +20,7 @@ export function campaignRoutes(ctx: SenderContext & { campaigns: CampaignService
     route({
       method: 'get',
       path: '/campaigns',
+      summary: 'List campaigns, newest first; filter by state, limit up to 200',
       permission: 'workspace',
       query: CampaignListQuery,
       handler: async ({ principal, query }) => ({ items: (await svc.list(ws(principal), query)).map(campaignView) }),
@@ -26,6 +28,7 @@ export function campaignRoutes(ctx: SenderContext & { campaigns: CampaignService
     route({
       method: 'get',
       path: '/campaigns/:campaignId',
+      summary: 'Get a campaign with its delivery progress (counts by state, send rate, ETA)',
       permission: 'workspace',
       params: CampaignIdParams,
       handler: async ({ principal, params }) => withProgress(await svc.get(ws(principal), params.campaignId)),
@@ -33,6 +36,7 @@ export function campaignRoutes(ctx: SenderContext & { campaigns: CampaignService
     route({
       method: 'post',
       path: '/campaigns/:campaignId/schedule',
+      summary: 'Schedule or reschedule a draft campaign for sendAt (409 unless draft/scheduled; 400 if triggered)',
       permission: 'workspace',
       params: CampaignIdParams,
       body: ScheduleBody,
@@ -41,6 +45,7 @@ export function campaignRoutes(ctx: SenderContext & { campaigns: CampaignService
     route({
       method: 'post',
       path: '/campaigns/:campaignId/start',
+      summary: 'Start sending now; a triggered campaign starts waiting for segment entries (409 unless draft/scheduled)',
       permission: 'workspace',
       params: CampaignIdParams,
       handler: async ({ principal, params }) => campaignView(await svc.start(ws(principal), params.campaignId)),
@@ -48,6 +53,7 @@ export function campaignRoutes(ctx: SenderContext & { campaigns: CampaignService
     route({
       method: 'post',
       path: '/campaigns/:campaignId/pause',
+      summary: 'Pause a running campaign, with an optional reason (409 unless running)',
       permission: 'workspace',
       params: CampaignIdParams,
       body: PauseBody,
@@ -56,6 +62,7 @@ export function campaignRoutes(ctx: SenderContext & { campaigns: CampaignService
     route({
       method: 'post',
       path: '/campaigns/:campaignId/resume',
+      summary: 'Resume a paused campaign; its queued deliveries are enqueued again (409 unless paused)',
       permission: 'workspace',
       params: CampaignIdParams,
       handler: async ({ principal, params }) => campaignView(await svc.resume(ws(principal), params.campaignId)),
@@ -63,6 +70,7 @@ export function campaignRoutes(ctx: SenderContext & { campaigns: CampaignService
     route({
       method: 'post',
       path: '/campaigns/:campaignId/cancel',
+      summary: 'Cancel a campaign; deliveries not yet sent are dropped (409 if already finished)',
       permission: 'workspace',
       params: CampaignIdParams,
       handler: async ({ principal, params }) => campaignView(await svc.cancel(ws(principal), params.campaignId)),

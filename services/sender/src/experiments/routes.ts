@@ -11,6 +11,7 @@ export function experimentRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/campaigns/:campaignId/experiment',
+      summary: 'A/B experiment report: per-variant figures, statistics, state and decision (404 if none)',
       permission: 'workspace',
       params: CampaignIdParams,
       handler: ({ principal, params }) => ctx.experiments.report(ws(principal), params.campaignId),
@@ -18,6 +19,7 @@ export function experimentRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'post',
       path: '/campaigns/:campaignId/experiment/winner',
+      summary: 'Pick the A/B winner by hand; the rest of the audience gets it (409 if decided, not started or cancelled)',
       permission: 'workspace',
       params: CampaignIdParams,
       body: WinnerBody,

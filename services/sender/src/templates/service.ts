@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { ConflictError, InvalidInputError, NotFoundError } from '@payam/errors';
 import { findOwned } from '@payam/mongo';
+import { campaignModel, type CampaignState } from '../campaigns/model';
 import type { ContactDoc } from '../contacts/model';
 import type { ContactService } from '../contacts/service';
 import { newId } from '../ids';
@@ -17,6 +18,9 @@ import {
 } from './model';
 import { renderMessage, templateSourceProblem, templateVariables, type RenderableTemplate, type RenderedMessage, type TemplateProblem } from './render';
 import type { LayoutCreate, LayoutPatch, PreviewRequest, TemplateCreate, TemplatePatch } from './schemas';
+
+/** Campaign states from which a campaign may still render its template. */
+const CAMPAIGN_STATES_THAT_SEND: CampaignState[] = ['draft', 'scheduled', 'running', 'paused'];
 
 /** The stored template as the API shows it: its id named, dates as ISO text. */
 export type TemplateView = Pick<TemplateDoc, 'name' | 'subject' | 'preheader' | 'html' | 'text' | 'layoutId' | 'version'> & {
@@ -88,7 +92,7 @@ export class TemplateService {
   readonly partials: PartialModel;
 
   constructor(
-    conn: Connection,
+    private readonly conn: Connection,
     private readonly contacts: ContactService,
   ) {
     this.templates = templateModel(conn);
@@ -129,7 +133,16 @@ export class TemplateService {
     return templateView(doc);
   }
 
+  /**
+   * Refused (409) while a campaign that can still send uses the template: campaigns render it at
+   * send time, so a scheduled or paused one would start, or resume, into failed sends. Finished
+   * and cancelled campaigns keep only its id.
+   */
   async delete(workspaceId: string, templateId: string): Promise<void> {
+    const user = await campaignModel(this.conn)
+      .findOne({ workspaceId, templateId, state: { $in: CAMPAIGN_STATES_THAT_SEND } }, { _id: 1, state: 1 })
+      .lean();
+    if (user) throw new ConflictError(`the template is used by a ${user.state} campaign`, { campaignId: user._id, state: user.state });
     const res = await this.templates.deleteOne({ _id: templateId, workspaceId });
     if (res.deletedCount === 0) throw new NotFoundError('template', templateId);
   }
