@@ -33,8 +33,10 @@ test('create, rename, add and remove members by id and email, counts, delete', a
   const added = await h.as(a.token).post(`/lists/${listId}/members`).send({ contactIds: [c1, c2], emails: ['L3@example.com', 'ghost@example.com'] });
   expect(added.status).toBe(200);
   expect(added.body).toMatchObject({ matched: 3, changed: 3, unknown: 1 });
-  // Adding again changes nothing.
+  // Adding again changes nothing. A contact named by id and address, or twice, is found, not unknown.
   expect((await h.as(a.token).post(`/lists/${listId}/members`).send({ contactIds: [c1] })).body.changed).toBe(0);
+  const again = await h.as(a.token).post(`/lists/${listId}/members`).send({ contactIds: [c1, c1], emails: ['l1@example.com', 'ghost@example.com'] });
+  expect(again.body).toEqual({ matched: 1, changed: 0, unknown: 1 });
 
   const got = await h.as(a.token).get(`/lists/${listId}`);
   expect(got.body).toMatchObject({ name: 'Weekly', counts: { members: 3, subscribed: 2 } });

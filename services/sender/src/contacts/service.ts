@@ -273,7 +273,7 @@ export class ContactService {
         { _id: contactId, workspaceId, version: doc.version, erasedAt: null },
         { $set: { email: erased.email, attributes: {}, listIds: [], erasedAt: now, updatedAt: now, version: erased.version } },
       );
-      // Lost a race with another write: erase what is there now.
+      // Lost a race with another write: nothing was erased; the caller retries against the new version.
       if (res.matchedCount === 0) throw new ConflictError('the contact changed concurrently; retry');
       // Also stops send jobs that already carry the address (a crash before this is healed by the re-publisher).
       await recordContactChanges(this.changes, [erased]);

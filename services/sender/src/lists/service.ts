@@ -22,6 +22,19 @@ export const ListMembers = z
   .refine((m) => m.contactIds.length + m.emails.length <= 1000, 'expected at most 1000 members per call');
 export type ListMembers = z.infer<typeof ListMembers>;
 
+/**
+ * The ids and addresses given that name no contact. Counted per identifier, not as "given minus
+ * matched": a contact named by both its id and its address, or named twice, is found, not unknown.
+ */
+function unknownAmong(members: ListMembers, matched: Array<{ _id: string; email: string }>): number {
+  const ids = new Set(matched.map((c) => c._id));
+  const emails = new Set(matched.map((c) => c.email));
+  let unknown = 0;
+  for (const id of new Set(members.contactIds)) if (!ids.has(id)) unknown++;
+  for (const email of new Set(members.emails)) if (!emails.has(email)) unknown++;
+  return unknown;
+}
+
 export interface ListView {
   listId: string;
   name: string;
@@ -92,7 +105,7 @@ export class ListService {
   async addMembers(workspaceId: string, listId: string, members: ListMembers): Promise<{ matched: number; changed: number; unknown: number }> {
     await this.find(workspaceId, listId);
     const selector = this.selector(workspaceId, members);
-    const matched = await this.contacts.model.find(selector, { _id: 1, listIds: 1 }).lean();
+    const matched = await this.contacts.model.find(selector, { _id: 1, email: 1, listIds: 1 }).lean();
     const ids = matched.filter((c) => !(c.listIds ?? []).includes(listId)).map((c) => c._id);
     if (ids.length > 0) {
       await this.contacts.bulkWriteThenPublish(ids, async () => {
@@ -102,16 +115,16 @@ export class ListService {
         );
       });
     }
-    return { matched: matched.length, changed: ids.length, unknown: Math.max(0, members.contactIds.length + members.emails.length - matched.length) };
+    return { matched: matched.length, changed: ids.length, unknown: unknownAmong(members, matched) };
   }
 
   async removeMembers(workspaceId: string, listId: string, members: ListMembers): Promise<{ matched: number; changed: number; unknown: number }> {
     await this.find(workspaceId, listId);
     const selector = this.selector(workspaceId, members);
-    const matched = await this.contacts.model.find(selector, { _id: 1, listIds: 1 }).lean();
+    const matched = await this.contacts.model.find(selector, { _id: 1, email: 1, listIds: 1 }).lean();
     const ids = matched.filter((c) => (c.listIds ?? []).includes(listId)).map((c) => c._id);
     await this.pull(workspaceId, listId, ids);
-    return { matched: matched.length, changed: ids.length, unknown: Math.max(0, members.contactIds.length + members.emails.length - matched.length) };
+    return { matched: matched.length, changed: ids.length, unknown: unknownAmong(members, matched) };
   }
 
   /** Takes the list off every member, a page at a time. */
