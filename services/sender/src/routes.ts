@@ -348,7 +348,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'delete',
       path: '/partials/:name',
-      summary: 'Delete a partial (templates that include it are not checked)',
+      summary: 'Delete a partial (409 while a template, layout or other partial includes it)',
       permission: 'workspace',
       params: PartialParams,
       handler: async ({ principal, params }) => {

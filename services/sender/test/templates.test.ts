@@ -169,3 +169,21 @@ test('a template a campaign can still send cannot be deleted (409 with the campa
   await h.as(a.token).post(`/campaigns/${campaignId}/cancel`).expect(200);
   await h.as(a.token).delete(`/templates/${templateId}`).expect(204);
 });
+
+test.each([
+  ['a template', async (p: string) => h.as(a.token).post('/templates').send({ name: 'T', subject: 'Hi', html: `<p>Hi</p>{{> ${p}}}` }), 'templateId', 'templates'],
+  ['a layout', async (p: string) => h.as(a.token).post('/layouts').send({ name: 'L', html: `<main>{{{body}}}</main>{{#> ${p}}}fallback{{/${p}}}` }), 'layoutId', 'layouts'],
+  ['another partial', async (p: string) => h.as(a.token).put(`/partials/${p}_outer`).send({ content: `<div>{{> ${p}}}</div>` }), 'partial', 'partials'],
+])('a partial included by %s cannot be deleted (409 naming it); once that goes, it can', async (_what, createUser, detail, collection) => {
+  const name = `p${Math.random().toString(36).slice(2, 8)}`;
+  await h.as(a.token).put(`/partials/${name}`).send({ content: '<footer>Bye</footer>' }).expect(201);
+  const user = await createUser(name);
+  expect(user.status).toBe(201);
+  const refused = await h.as(a.token).delete(`/partials/${name}`);
+  expect(refused.status).toBe(409);
+  const id: string = detail === 'partial' ? `${name}_outer` : user.body[detail];
+  expect(refused.body.error.details).toEqual({ [detail]: id });
+  await h.as(a.token).delete(`/${collection}/${id}`).expect(204);
+  await h.as(a.token).delete(`/partials/${name}`).expect(204);
+  await h.as(a.token).delete(`/partials/${name}`).expect(404);
+});

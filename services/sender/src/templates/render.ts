@@ -247,6 +247,22 @@ export function templateVariables(template: RenderableTemplate, key = bundleKey(
   return list;
 }
 
+/**
+ * The partials a Handlebars source includes by name (`{{> footer}}`, `{{#> card}}`); a dynamic
+ * partial (`{{> (lookup …)}}`) names none. Empty for a source that does not parse.
+ */
+export function partialsUsedBy(source: string): string[] {
+  let ast: hbs.AST.Program;
+  try {
+    ast = env.parse(source);
+  } catch {
+    return [];
+  }
+  const names = new Set<string>();
+  collect(ast, 0, new Set(), (name) => names.add(name));
+  return [...names];
+}
+
 /** The template's variables the data does not have (absent, null or undefined). */
 export function missingVariables(template: RenderableTemplate, data: Record<string, unknown>, key = bundleKey(template)): string[] {
   return templateVariables(template, key).filter((path) => {

@@ -16,7 +16,7 @@ import {
   type TemplateDoc,
   type TemplateModel,
 } from './model';
-import { renderMessage, templateSourceProblem, templateVariables, type RenderableTemplate, type RenderedMessage, type TemplateProblem } from './render';
+import { partialsUsedBy, renderMessage, templateSourceProblem, templateVariables, type RenderableTemplate, type RenderedMessage, type TemplateProblem } from './render';
 import type { LayoutCreate, LayoutPatch, PreviewRequest, TemplateCreate, TemplatePatch } from './schemas';
 
 /** Campaign states from which a campaign may still render its template. */
@@ -254,7 +254,21 @@ export class TemplateService {
     return partialView(doc);
   }
 
+  /** Refused (409) while a template, a layout or another partial of the workspace includes it by name. */
   async deletePartial(workspaceId: string, name: string): Promise<void> {
+    await this.getPartial(workspaceId, name);
+    const [templates, layouts, partials] = await Promise.all([
+      this.templates.find({ workspaceId }, { subject: 1, preheader: 1, html: 1, text: 1 }).lean(),
+      this.layouts.find({ workspaceId }, { html: 1, text: 1 }).lean(),
+      this.partials.find({ workspaceId }, { name: 1, content: 1 }).lean(),
+    ]);
+    const uses = (...sources: Array<string | null | undefined>) => sources.some((src) => src && partialsUsedBy(src).includes(name));
+    const template = templates.find((t) => uses(t.subject, t.preheader, t.html, t.text));
+    if (template) throw new ConflictError('the partial is used by a template', { templateId: template._id });
+    const layout = layouts.find((l) => uses(l.html, l.text));
+    if (layout) throw new ConflictError('the partial is used by a layout', { layoutId: layout._id });
+    const partial = partials.find((p) => p.name !== name && uses(p.content));
+    if (partial) throw new ConflictError('the partial is used by another partial', { partial: partial.name });
     const res = await this.partials.deleteOne({ _id: `${workspaceId}:${name}` });
     if (res.deletedCount === 0) throw new NotFoundError('partial', name);
   }
