@@ -190,6 +190,7 @@ test('bad input answers 400 with field paths', async () => {
     ['post', '/campaigns/cmp_1/schedule', { sendAt: 'tomorrow' }, ['body.sendAt']],
     ['post', '/campaigns/bad id!/pause', { reason: 5 }, ['params.campaignId', 'body.reason']],
     ['get', '/campaigns?limit=0', undefined, ['query.limit']],
+    ['get', '/campaigns?cursor=not-one-we-gave', undefined, ['query.cursor']],
   ];
   for (const [method, path, body, paths] of cases) {
     const req = method === 'get' ? h.as(w.token).get(path) : h.as(w.token).post(path).send(body as object);
@@ -207,4 +208,35 @@ test("another workspace's key gets 404 for a campaign", async () => {
   const id: string = created.body.campaignId;
   await h.as(other.token).get(`/campaigns/${id}`).expect(404);
   for (const action of ['start', 'pause', 'resume', 'cancel']) await h.as(other.token).post(`/campaigns/${id}/${action}`).send({}).expect(404);
+});
+
+test('lists campaigns newest first a page at a time, with a state filter; every campaign once', async () => {
+  const own = await h.createWorkspace();
+  const tpl = await createTemplate(h, own);
+  const list = await h.as(own.token).post('/lists').send({ name: uniqueName('page') }).expect(201);
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const res = await h.as(own.token).post('/campaigns').send(campaignBody(tpl, list.body.listId, { name: `c${i}` })).expect(201);
+    ids.push(res.body.campaignId);
+  }
+  await h.as(own.token).post(`/campaigns/${ids[1]}/cancel`).expect(200);
+  await h.as(own.token).post(`/campaigns/${ids[3]}/cancel`).expect(200);
+
+  const walk = async (query: string) => {
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: { items: Array<{ campaignId: string }>; nextCursor: string | null } } = await h.as(own.token).get(`/campaigns?limit=2${query}${cursor ? `&cursor=${cursor}` : ''}`).expect(200);
+      pages.push(res.body.items.map((c) => c.campaignId));
+      cursor = res.body.nextCursor;
+    } while (cursor !== null);
+    return pages;
+  };
+  const newestFirst = [...ids].sort().reverse();
+  expect(newestFirst).toEqual([...ids].reverse()); // ids sort in the order they were made
+  expect(await walk('')).toEqual([newestFirst.slice(0, 2), newestFirst.slice(2, 4), newestFirst.slice(4)]);
+  expect((await walk('&state=draft')).flat()).toEqual(newestFirst.filter((id) => id !== ids[1] && id !== ids[3]));
+  expect((await walk('&state=cancelled')).flat()).toEqual([ids[3], ids[1]].sort().reverse());
+  // Another workspace's key pages through none of them.
+  expect((await h.as(w.token).get('/campaigns?limit=200').expect(200)).body.items.map((c: { campaignId: string }) => c.campaignId)).not.toEqual(expect.arrayContaining([ids[0]]));
 });

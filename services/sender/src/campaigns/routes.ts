@@ -20,10 +20,13 @@ export function campaignRoutes(ctx: SenderContext & { campaigns: CampaignService
     route({
       method: 'get',
       path: '/campaigns',
-      summary: 'List campaigns, newest first; filter by state, limit up to 200',
+      summary: 'List campaigns newest first, by cursor (limit up to 200 a page); filter by state',
       permission: 'workspace',
       query: CampaignListQuery,
-      handler: async ({ principal, query }) => ({ items: (await svc.list(ws(principal), query)).map(campaignView) }),
+      handler: async ({ principal, query }) => {
+        const page = await svc.list(ws(principal), query);
+        return { items: page.items.map(campaignView), nextCursor: page.nextCursor };
+      },
     }),
     route({
       method: 'get',

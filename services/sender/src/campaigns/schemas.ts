@@ -54,4 +54,6 @@ export const PauseBody = z.strictObject({ reason: z.string().trim().min(1).max(5
 export const CampaignListQuery = z.strictObject({
   state: z.enum(['draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled', 'failed']).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** The previous page's nextCursor. */
+  cursor: z.string().max(200).optional(),
 });

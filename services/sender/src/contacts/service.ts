@@ -1,4 +1,5 @@
 import type { Connection, FilterQuery } from 'mongoose';
+import { decodeIdCursor, encodeIdCursor } from '../paging';
 import {
   deterministicEventId,
   TOMBSTONE_WORKSPACE_HEADER,
@@ -81,20 +82,6 @@ export interface ContactPage {
   items: ContactView[];
   /** Pass as `cursor` for the next page; null on the last page. */
   nextCursor: string | null;
-}
-
-function encodeCursor(lastId: string): string {
-  return Buffer.from(JSON.stringify({ a: lastId }), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { a?: unknown };
-    if (typeof parsed.a === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(parsed.a)) return parsed.a;
-  } catch {
-    // fall through
-  }
-  throw new InvalidInputError([{ path: 'query.cursor', message: 'not a cursor this API gave out' }]);
 }
 
 function escapeRegex(s: string): string {
@@ -236,7 +223,7 @@ export class ContactService {
 
   async list(workspaceId: string, q: ContactListQuery): Promise<ContactPage> {
     const filter: FilterQuery<ContactDoc> = { workspaceId, erasedAt: null };
-    if (q.cursor !== undefined) filter._id = { $gt: decodeCursor(q.cursor) };
+    if (q.cursor !== undefined) filter._id = { $gt: decodeIdCursor(q.cursor) };
     if (q.status) filter.status = q.status;
     if (q.listId) filter.listIds = q.listId;
     if (q.emailPrefix) filter.email = { $regex: `^${escapeRegex(q.emailPrefix)}` };
@@ -254,7 +241,7 @@ export class ContactService {
       .lean();
     const more = docs.length > q.limit;
     const items = (more ? docs.slice(0, q.limit) : docs).map(contactView);
-    return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.contactId) : null };
+    return { items, nextCursor: more ? encodeIdCursor(items[items.length - 1]!.contactId) : null };
   }
 
   /**
