@@ -215,7 +215,7 @@ async function trackerRun(secret: string, requests: Array<{ path: string }>, env
 
 /** A run's database (its stats, ~20 MB) and spool go with it: runs used to leave one of each behind. */
 async function dropRunState(dbName: string, spoolDir: string): Promise<void> {
-  const conn = await connectMongo({ uri: process.env.MONGODB_URI ?? stack.mongoUri, dbName, logger: createLogger({ service: 'bench-tracker', level: 'warn' }) });
+  const conn = await connectMongo({ uri: stack.mongoUri, dbName, logger: createLogger({ service: 'bench-tracker', level: 'warn' }) });
   try {
     await conn.dropDatabase();
   } finally {

@@ -9,13 +9,14 @@ export interface RecomputeRunnerOptions {
   batchSize: number;
   /** How often running jobs are looked for (one created on another instance, partitions gained). */
   intervalMs: number;
-  /**
-   * Runs at once on this instance (default 1): each is a pass over the workspace's profiles, so
-   * jobs beyond this wait their turn, oldest first, instead of all reading at once and starving
-   * the live path and the API of the database.
-   */
-  maxActive?: number;
 }
+
+/**
+ * Runs at once on one instance: each is a pass over the workspace's profiles, so further jobs
+ * wait their turn, oldest first, instead of all reading at once and starving the live path and
+ * the API of the database.
+ */
+const MAX_ACTIVE_RUNS = 1;
 
 /**
  * Shares recompute jobs between the consuming instances. Each instance recomputes only the
@@ -81,10 +82,9 @@ export class RecomputeRunner {
         (err: unknown) => this.deps.logger.warn({ err }, 'pruning finished recompute jobs failed'),
       );
     }
-    const maxActive = this.opts.maxActive ?? 1;
-    if (this.active.size >= maxActive) return;
+    if (this.active.size >= MAX_ACTIVE_RUNS) return;
     for (const job of await this.deps.jobs.find({ status: 'running' }).sort({ startedAt: 1, _id: 1 }).lean<JobDoc[]>()) {
-      if (this.active.size >= maxActive) return;
+      if (this.active.size >= MAX_ACTIVE_RUNS) return;
       if (this.active.has(job._id)) continue;
       const partitions = job.partitions ?? this.opts.partitions;
       const done = await partitionsDone(this.deps, job._id);

@@ -221,8 +221,11 @@ export async function runRecompute(deps: RecomputeDeps, job: JobDoc, opts: Recom
   const written = deps.store.trackWrites();
   try {
     // From here on a new request needs a job of its own: this run may already have read past it.
-    job.begunAt ??= new Date(deps.clock.now());
-    await deps.jobs.updateOne({ _id: job._id, begunAt: null }, { $set: { begunAt: job.begunAt } });
+    if (!job.begunAt) {
+      job.begunAt = new Date(deps.clock.now());
+      // Another instance may have begun it since this copy was read: the first stamp stands.
+      await deps.jobs.updateOne({ _id: job._id, begunAt: null }, { $set: { begunAt: job.begunAt } });
+    }
     if (job.total === null) {
       job.total = await deps.profiles.countDocuments({ ws });
       // Shared jobs: every instance counts the same workspace; the first figure stands.

@@ -1,6 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Express, Request, Response } from 'express';
 import type { Logger, Metrics } from '@payam/observability';
+import type { OpenApiInfo } from '@payam/http';
 import type { TokenPayload } from '@payam/tracking-token';
 import type { Classifier } from '../classification/classifier';
 import type { EventRecorder } from '../spool/recorder';
@@ -164,7 +165,7 @@ const unavailableResponse = { description: 'The event was neither acknowledged b
  * The pixel and the click for the API documentation (/openapi.json): they are answered ahead of
  * express (fast-path.ts, mountHotRoutes), outside the route list the document is built from.
  */
-export const hotRoutesDoc: Record<string, Record<string, Record<string, unknown>>> = {
+export const hotRoutesDoc: NonNullable<OpenApiInfo['extraPaths']> = {
   '/o/{token}.gif': {
     get: {
       operationId: 'getOpenPixel',
