@@ -20,6 +20,7 @@ import {
 } from './templates/schemas';
 import { templateView } from './templates/service';
 import { campaignRoutes } from './campaigns/routes';
+import { PageQuery } from './paging';
 import { experimentRoutes } from './experiments/routes';
 
 const Name = z.string().trim().min(1).max(100);
@@ -148,9 +149,10 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/imports',
-      summary: "List the workspace's 100 most recent contact imports",
+      summary: "List the workspace's contact imports newest first, by cursor (limit up to 500 a page)",
       permission: 'workspace',
-      handler: async ({ principal }) => ({ items: await ctx.imports.list(ws(principal)) }),
+      query: PageQuery,
+      handler: ({ principal, query }) => ctx.imports.list(ws(principal), query),
     }),
     route({
       method: 'get',
@@ -173,9 +175,10 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/lists',
-      summary: "List the workspace's static lists",
+      summary: "List the workspace's static lists oldest first, by cursor (limit up to 500 a page; counts are on GET /lists/:listId)",
       permission: 'workspace',
-      handler: async ({ principal }) => ({ items: await ctx.lists.list(ws(principal)) }),
+      query: PageQuery,
+      handler: ({ principal, query }) => ctx.lists.list(ws(principal), query),
     }),
     route({
       method: 'get',
@@ -236,9 +239,10 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/templates',
-      summary: "List the workspace's templates",
+      summary: "List the workspace's templates oldest first, by cursor (limit up to 500 a page)",
       permission: 'workspace',
-      handler: async ({ principal }) => ({ items: await ctx.templates.list(ws(principal)) }),
+      query: PageQuery,
+      handler: ({ principal, query }) => ctx.templates.list(ws(principal), query),
     }),
     route({
       method: 'get',
@@ -287,9 +291,10 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/layouts',
-      summary: "List the workspace's layouts",
+      summary: "List the workspace's layouts oldest first, by cursor (limit up to 500 a page)",
       permission: 'workspace',
-      handler: async ({ principal }) => ({ items: await ctx.templates.listLayouts(ws(principal)) }),
+      query: PageQuery,
+      handler: ({ principal, query }) => ctx.templates.listLayouts(ws(principal), query),
     }),
     route({
       method: 'get',
@@ -333,9 +338,10 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/partials',
-      summary: "List the workspace's partials",
+      summary: "List the workspace's partials by name, by cursor (limit up to 500 a page)",
       permission: 'workspace',
-      handler: async ({ principal }) => ({ items: await ctx.templates.listPartials(ws(principal)) }),
+      query: PageQuery,
+      handler: ({ principal, query }) => ctx.templates.listPartials(ws(principal), query),
     }),
     route({
       method: 'get',

@@ -188,6 +188,8 @@ test('bad input answers 400 with field paths', async () => {
     ['post', '/campaigns', { name: 'n', templateId: 'tpl_missing', audience: { lists: [] }, from: { address: 'a@b.example.com' } }, ['body.audience']],
     ['post', '/campaigns', { name: 'n', templateId, audience: { lists: ['ls_x'] }, from: { address: 'a@b.example.com' }, tags: { campaign: 'x' } }, ['body.tags']],
     ['post', '/campaigns/cmp_1/schedule', { sendAt: 'tomorrow' }, ['body.sendAt']],
+    ['post', '/campaigns/cmp_1/schedule', { sendAt: new Date(Date.now() - 3_600_000).toISOString() }, ['body.sendAt']],
+    ['post', '/campaigns', campaignBody(templateId, 'ls_x', { sendAt: '2025-12-03T10:00:00Z' }), ['body.sendAt']],
     ['post', '/campaigns/bad id!/pause', { reason: 5 }, ['params.campaignId', 'body.reason']],
     ['get', '/campaigns?limit=0', undefined, ['query.limit']],
     ['get', '/campaigns?cursor=not-one-we-gave', undefined, ['query.cursor']],

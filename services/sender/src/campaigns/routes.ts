@@ -1,5 +1,6 @@
 import { reply, route, type RouteDef } from '@payam/http';
 import type { SenderContext } from '../context';
+import { mapPage } from '../paging';
 import { CampaignCreate, CampaignIdParams, CampaignListQuery, PauseBody, ScheduleBody } from './schemas';
 import { campaignView, type CampaignService } from './service';
 
@@ -23,10 +24,7 @@ export function campaignRoutes(ctx: SenderContext & { campaigns: CampaignService
       summary: 'List campaigns newest first, by cursor (limit up to 200 a page); filter by state',
       permission: 'workspace',
       query: CampaignListQuery,
-      handler: async ({ principal, query }) => {
-        const page = await svc.list(ws(principal), query);
-        return { items: page.items.map(campaignView), nextCursor: page.nextCursor };
-      },
+      handler: async ({ principal, query }) => mapPage(await svc.list(ws(principal), query), campaignView),
     }),
     route({
       method: 'get',

@@ -7,6 +7,16 @@ const Ids = z.array(EntityId).max(100).default([]);
 const TagText = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.@-]+$/, 'expected letters, digits, "_", "-", "." or "@"');
 const RESERVED_TAGS = ['workspace', 'campaign', 'delivery', 'contact', 'variant'];
 
+/** How far a sendAt may lie behind the server's clock (client clock skew) and still mean "now". */
+export const SEND_AT_GRACE_MS = 60_000;
+/**
+ * A sendAt in the past is refused rather than started at once: a mistyped date (last year, the
+ * wrong month) would otherwise send the whole campaign the moment it is saved.
+ */
+const SendAt = z.iso
+  .datetime({ offset: true })
+  .refine((v) => Date.parse(v) >= Date.now() - SEND_AT_GRACE_MS, { message: `must not be in the past (more than ${SEND_AT_GRACE_MS / 1000} s behind the server's clock); start the campaign to send now` });
+
 export const AudienceInput = z.strictObject({
   lists: Ids,
   segments: Ids,
@@ -32,7 +42,7 @@ export const CampaignCreate = z
       .default({})
       .refine((t) => Object.keys(t).length <= 10, 'at most 10 tags')
       .refine((t) => !Object.keys(t).some((k) => RESERVED_TAGS.includes(k)), `tag names ${RESERVED_TAGS.join(', ')} are set by the sender`),
-    sendAt: z.iso.datetime({ offset: true }).optional(),
+    sendAt: SendAt.optional(),
     experiment: ExperimentInput.nullish(),
   })
   .superRefine((c, ctx) => {
@@ -49,7 +59,7 @@ export const CampaignCreate = z
 export type CampaignCreate = z.infer<typeof CampaignCreate>;
 
 export const CampaignIdParams = z.strictObject({ campaignId: EntityId });
-export const ScheduleBody = z.strictObject({ sendAt: z.iso.datetime({ offset: true }) });
+export const ScheduleBody = z.strictObject({ sendAt: SendAt });
 export const PauseBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }).default({});
 export const CampaignListQuery = z.strictObject({
   state: z.enum(['draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled', 'failed']).optional(),

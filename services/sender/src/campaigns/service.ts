@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import { decodeIdCursor, encodeIdCursor } from '../paging';
+import { pageById, type Page } from '../paging';
 import { ConflictError, InvalidInputError, NotFoundError } from '@payam/errors';
 import { newId } from '../ids';
 import { listModel } from '../lists/model';
@@ -108,14 +108,8 @@ export class CampaignService {
   }
 
   /** Newest first, a page at a time: `nextCursor` (null on the last page) asks for the next one. */
-  async list(workspaceId: string, q: { state?: CampaignState; limit: number; cursor?: string }): Promise<{ items: CampaignDoc[]; nextCursor: string | null }> {
-    const filter: Record<string, unknown> = { workspaceId };
-    if (q.state) filter.state = q.state;
-    if (q.cursor !== undefined) filter._id = { $lt: decodeIdCursor(q.cursor) };
-    const docs = await this.model.find(filter).sort({ _id: -1 }).limit(q.limit + 1).lean();
-    const more = docs.length > q.limit;
-    const items = more ? docs.slice(0, q.limit) : docs;
-    return { items, nextCursor: more ? encodeIdCursor(items[items.length - 1]!._id) : null };
+  async list(workspaceId: string, q: { state?: CampaignState; limit: number; cursor?: string }): Promise<Page<CampaignDoc>> {
+    return pageById(this.model, q.state ? { workspaceId, state: q.state } : { workspaceId }, q, -1);
   }
 
   /**

@@ -11,6 +11,7 @@ import { DomainError, InvalidInputError, NotFoundError } from '@payam/errors';
 import { findOwned } from '@payam/mongo';
 import type { Logger } from '@payam/observability';
 import { newId } from '../ids';
+import { mapPage, pageById, type Page, type PageQuery } from '../paging';
 import type { ContactDoc } from './model';
 import { importModel, type ImportDoc, type ImportFormat, type ImportModel, type ImportRowError } from './import-model';
 import { readRows, UnreadableImportError, type RawRow } from './import-rows';
@@ -178,8 +179,9 @@ export class ImportService {
     return importView(doc);
   }
 
-  async list(workspaceId: string): Promise<ImportView[]> {
-    return (await this.model.find({ workspaceId }).sort({ _id: -1 }).limit(100).lean()).map(importView);
+  /** Newest first, a page at a time. */
+  async list(workspaceId: string, q: PageQuery): Promise<Page<ImportView>> {
+    return mapPage(await pageById(this.model, { workspaceId }, q, -1), importView);
   }
 
   /** At boot: imports left running by a process that died are marked failed (re-running is safe). */

@@ -6,6 +6,7 @@ import { findOwned } from '@payam/mongo';
 import { Email } from '../contacts/schemas';
 import type { ContactService } from '../contacts/service';
 import { newId } from '../ids';
+import { mapPage, pageById, type Page, type PageQuery } from '../paging';
 import { listModel, type ListDoc, type ListModel } from './model';
 
 export const ListName = z.string().trim().min(1).max(200);
@@ -70,9 +71,9 @@ export class ListService {
     return listView(doc.toObject());
   }
 
-  async list(workspaceId: string): Promise<ListView[]> {
-    const docs = await this.model.find({ workspaceId }).sort({ _id: 1 }).limit(10_000).lean();
-    return docs.map(listView);
+  /** Oldest first, a page at a time (without counts: each list's counts are a pass over the contacts). */
+  async list(workspaceId: string, q: PageQuery): Promise<Page<ListView>> {
+    return mapPage(await pageById(this.model, { workspaceId }, q, 1), listView);
   }
 
   async get(workspaceId: string, listId: string): Promise<ListWithCounts> {

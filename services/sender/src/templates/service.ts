@@ -5,6 +5,7 @@ import { campaignModel, type CampaignState } from '../campaigns/model';
 import type { ContactDoc } from '../contacts/model';
 import type { ContactService } from '../contacts/service';
 import { newId } from '../ids';
+import { mapPage, pageById, type Page, type PageQuery } from '../paging';
 import {
   layoutModel,
   partialModel,
@@ -109,8 +110,8 @@ export class TemplateService {
     return templateView(doc.toObject());
   }
 
-  async list(workspaceId: string): Promise<TemplateView[]> {
-    return (await this.templates.find({ workspaceId }).sort({ _id: 1 }).limit(10_000).lean()).map(templateView);
+  async list(workspaceId: string, q: PageQuery): Promise<Page<TemplateView>> {
+    return mapPage(await pageById(this.templates, { workspaceId }, q, 1), templateView);
   }
 
   async get(workspaceId: string, templateId: string): Promise<TemplateDoc> {
@@ -193,8 +194,8 @@ export class TemplateService {
     return layoutView(doc.toObject());
   }
 
-  async listLayouts(workspaceId: string): Promise<LayoutView[]> {
-    return (await this.layouts.find({ workspaceId }).sort({ _id: 1 }).limit(10_000).lean()).map(layoutView);
+  async listLayouts(workspaceId: string, q: PageQuery): Promise<Page<LayoutView>> {
+    return mapPage(await pageById(this.layouts, { workspaceId }, q, 1), layoutView);
   }
 
   async getLayout(workspaceId: string, layoutId: string): Promise<LayoutView> {
@@ -244,8 +245,9 @@ export class TemplateService {
     return { partial: await this.getPartial(workspaceId, name), created: before === null };
   }
 
-  async listPartials(workspaceId: string): Promise<PartialView[]> {
-    return (await this.partials.find({ workspaceId }).sort({ name: 1 }).limit(1000).lean()).map(partialView);
+  /** By name: a partial's id is "<workspaceId>:<name>", so id order within a workspace is name order. */
+  async listPartials(workspaceId: string, q: PageQuery): Promise<Page<PartialView>> {
+    return mapPage(await pageById(this.partials, { workspaceId }, q, 1), partialView);
   }
 
   async getPartial(workspaceId: string, name: string): Promise<PartialView> {
