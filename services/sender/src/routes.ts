@@ -183,7 +183,7 @@ export function senderRoutes(ctx: SenderContext): RouteDef[] {
     route({
       method: 'get',
       path: '/lists/:listId',
-      summary: 'Get a list with its member and subscribed counts',
+      summary: 'Get a list with its member counts: all, subscribed, and by status (one pass over the contacts on FerretDB)',
       permission: 'workspace',
       params: ListIdParams,
       handler: ({ principal, params }) => ctx.lists.get(ws(principal), params.listId),

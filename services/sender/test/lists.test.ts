@@ -39,11 +39,11 @@ test('create, rename, add and remove members by id and email, counts, delete', a
   expect(again.body).toEqual({ matched: 1, changed: 0, unknown: 1 });
 
   const got = await h.as(a.token).get(`/lists/${listId}`);
-  expect(got.body).toMatchObject({ name: 'Weekly', counts: { members: 3, subscribed: 2 } });
+  expect(got.body).toMatchObject({ name: 'Weekly', counts: { members: 3, subscribed: 2, byStatus: { subscribed: 2, unsubscribed: 1, bounced: 0, complained: 0 } } });
 
   const removed = await h.as(a.token).delete(`/lists/${listId}/members`).send({ emails: ['l3@example.com'] });
   expect(removed.body).toMatchObject({ matched: 1, changed: 1 });
-  expect((await h.as(a.token).get(`/lists/${listId}`)).body.counts).toEqual({ members: 2, subscribed: 1 });
+  expect((await h.as(a.token).get(`/lists/${listId}`)).body.counts).toEqual({ members: 2, subscribed: 1, byStatus: { subscribed: 1, unsubscribed: 1, bounced: 0, complained: 0 } });
   expect((await h.as(a.token).get(`/contacts/${c1}`)).body.listIds).toEqual([listId]);
 
   // Membership changes are contact changes: a snapshot with the list goes out.

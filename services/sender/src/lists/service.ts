@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
 import { z } from 'zod';
-import { EntityId } from '@payam/contracts';
+import { EntityId, type ContactStatus } from '@payam/contracts';
 import { NotFoundError } from '@payam/errors';
 import { findOwned } from '@payam/mongo';
 import { Email } from '../contacts/schemas';
@@ -43,8 +43,14 @@ export interface ListView {
   updatedAt: string;
 }
 
+export interface ListCounts {
+  members: number;
+  subscribed: number;
+  byStatus: Record<ContactStatus, number>;
+}
+
 export interface ListWithCounts extends ListView {
-  counts: { members: number; subscribed: number };
+  counts: ListCounts;
 }
 
 function listView(doc: ListDoc): ListView {
@@ -81,13 +87,20 @@ export class ListService {
     return { ...listView(doc), counts: await this.counts(workspaceId, listId) };
   }
 
-  async counts(workspaceId: string, listId: string): Promise<{ members: number; subscribed: number }> {
-    const base = { workspaceId, listIds: listId, erasedAt: null };
-    const [members, subscribed] = await Promise.all([
-      this.contacts.model.countDocuments(base),
-      this.contacts.model.countDocuments({ ...base, status: 'subscribed' }),
+  /**
+   * Members, subscribed ones, and members by status, in one pass: on FerretDB v1 every contacts
+   * query reads the whole collection (two countDocuments took 14.0–14.8 s at 100,000 contacts,
+   * this 8.6–11.0 s); on MongoDB the { workspaceId, listIds } index serves it.
+   */
+  async counts(workspaceId: string, listId: string): Promise<ListCounts> {
+    const rows = await this.contacts.model.aggregate<{ _id: ContactStatus; n: number }>([
+      { $match: { workspaceId, listIds: listId, erasedAt: null } },
+      { $group: { _id: '$status', n: { $sum: 1 } } },
     ]);
-    return { members, subscribed };
+    const byStatus: Record<ContactStatus, number> = { subscribed: 0, unsubscribed: 0, bounced: 0, complained: 0 };
+    for (const row of rows) if (row._id in byStatus) byStatus[row._id] = row.n;
+    const members = Object.values(byStatus).reduce((a, b) => a + b, 0);
+    return { members, subscribed: byStatus.subscribed, byStatus };
   }
 
   async rename(workspaceId: string, listId: string, name: string): Promise<ListView> {
