@@ -91,6 +91,16 @@ test('suppressed, unsubscribed, bounced and erased contacts are never mailed and
   const done = await waitForState(h, w, campaignId, 'completed');
   expect(done.audienceCounts).toMatchObject({ recipients: 16, unsubscribed: 1, bounced: 1, erased: 1, suppressed: 1 });
   expect(done.progress.counts).toMatchObject({ sent: 16, suppressed: 4 });
+  // The driver settles the finished campaign's figures (campaigns/settle.ts); GET then answers those.
+  const settled = await waitFor(
+    async () => {
+      const p = (await h.as(w.token).get(`/campaigns/${campaignId}`)).body.progress;
+      return p.settledAt ? p : false;
+    },
+    { timeoutMs: 30_000, intervalMs: 250, what: 'progress settled' },
+  );
+  expect(settled.counts).toEqual(done.progress.counts);
+  expect(settled.total).toBe(20);
   const emails = await emailsTo(contacts.map((c) => c.email));
   expect(emails).toHaveLength(16);
   const mailed = new Set(emails.map((e) => e.destination.to[0]));

@@ -10,6 +10,7 @@ import { claimModel, deliveryModel, outcomeModel, workerModel } from '../deliver
 import { forgetProgress, progressOf, recordProgress } from '../delivery/progress';
 import { EMPTY_COUNTS, type CampaignDoc } from './model';
 import { startFields, type CampaignService } from './service';
+import { ProgressSettler } from './settle';
 import type { ExperimentService } from '../experiments/service';
 
 /** Deliveries per insert while resolving an audience (see work()). */
@@ -30,7 +31,7 @@ export interface DriverOptions {
  * - does campaigns' background work (resolve the audience into deliveries and enqueue their
  *   jobs, chunk by chunk, so sending starts while resolution goes on; a process that dies
  *   mid-start is resumed by another, which walks again without duplicates; re-enqueue after a resume);
- * - completes campaigns with nothing left to send;
+ * - completes campaigns with nothing left to send, and settles finished ones' counts (settle.ts);
  * - marks deliveries left in 'sending' by dead workers as 'unknown'.
  */
 export class CampaignDriver implements Component {
@@ -40,6 +41,7 @@ export class CampaignDriver implements Component {
   private ticking: Promise<void> | null = null;
   private readonly working = new Map<string, Promise<void>>();
   private readonly log: Logger;
+  private readonly settler: ProgressSettler;
   private stopped = false;
   private lastSweep = 0;
   /** Per campaign: the last progress-note sum (and when it last grew) and the last exact count, when and how long they took. */
@@ -52,6 +54,7 @@ export class CampaignDriver implements Component {
     private readonly opts: DriverOptions,
   ) {
     this.log = ctx.logger.child({ component: 'campaign-driver' });
+    this.settler = new ProgressSettler(campaigns, this.log);
   }
 
   async start(): Promise<void> {
@@ -67,6 +70,7 @@ export class CampaignDriver implements Component {
     this.timer = null;
     await this.ticking;
     await Promise.allSettled(this.working.values());
+    await this.settler.idle();
   }
 
   /** Runs a tick now (after start or resume, so nobody waits for the interval). */
@@ -88,6 +92,7 @@ export class CampaignDriver implements Component {
     const pending = await this.model.find({ state: 'running', 'work.pending': true }, { _id: 1 }).lean();
     for (const c of pending) if (!this.working.has(c._id)) this.runWork(c._id);
     await this.completeFinished();
+    this.settler.kick();
     if (Date.now() - this.lastSweep >= Math.min(this.opts.sendingLeaseMs / 2, 10_000)) {
       this.lastSweep = Date.now();
       await this.sweepDeadWorkers();

@@ -5,18 +5,20 @@ import { newId } from '../ids';
 import { listModel } from '../lists/model';
 import { templateModel } from '../templates/model';
 import { claimModel, deliveryModel, outcomeModel } from '../delivery/model';
-import { campaignModel, canTransition, EMPTY_COUNTS, TRANSITIONS, type CampaignAction, type CampaignDoc, type CampaignModel, type CampaignState } from './model';
+import { campaignModel, canTransition, EMPTY_COUNTS, TRANSITIONS, type CampaignAction, type CampaignDoc, type CampaignModel, type CampaignState, type FinalProgress } from './model';
 import type { CampaignCreate } from './schemas';
 import { experimentConfigView } from '../experiments/views';
 
 export interface CampaignProgress {
   /** Deliveries by state. 'suppressed': excluded when the audience was resolved; 'skipped': at send time. */
-  counts: Record<'queued' | 'sending' | 'sent' | 'failed' | 'skipped' | 'unknown' | 'suppressed' | 'cancelled', number>;
+  counts: FinalProgress['counts'];
   total: number;
   /** Messages sent per second over the last minute. */
   ratePerSecond: number;
   /** Seconds until the remaining deliveries are sent at that rate; null when nothing moves. */
   etaSeconds: number | null;
+  /** When these became the campaign's final figures (finished, nothing in flight); null while they may move. */
+  settledAt: string | null;
 }
 
 export function campaignView(c: CampaignDoc) {
@@ -82,6 +84,7 @@ export class CampaignService {
       pausedAt: null,
       completedAt: null,
       cancelledAt: null,
+      finalProgress: null,
     };
     await this.model.collection.insertOne(doc as never);
     if (input.sendAt !== undefined) return this.schedule(workspaceId, doc._id, input.sendAt);
@@ -177,7 +180,21 @@ export class CampaignService {
     return res.modifiedCount > 0;
   }
 
+  /**
+   * Counted from the deliveries, claims and outcomes while the campaign can move; a finished one
+   * answers the figures the driver settled (model.ts, finalProgress), and one never started has
+   * no deliveries to count.
+   */
   async progress(campaign: CampaignDoc): Promise<CampaignProgress> {
+    const final = campaign.finalProgress;
+    if (final) return { counts: final.counts, total: final.total, ratePerSecond: 0, etaSeconds: 0, settledAt: new Date(final.settledAt).toISOString() };
+    if (campaign.startedAt === null && (campaign.state === 'draft' || campaign.state === 'scheduled')) {
+      return { counts: { queued: 0, sending: 0, sent: 0, failed: 0, skipped: 0, unknown: 0, suppressed: 0, cancelled: 0 }, total: 0, ratePerSecond: 0, etaSeconds: 0, settledAt: null };
+    }
+    return this.countProgress(campaign);
+  }
+
+  async countProgress(campaign: CampaignDoc): Promise<CampaignProgress> {
     const campaignId = campaign._id;
     const since = new Date(Date.now() - 60_000);
     const [byInitial, claimed, byOutcome, recent] = await Promise.all([
@@ -205,7 +222,7 @@ export class CampaignService {
     const ratePerSecond = Math.round((recent / 60) * 100) / 100;
     const remaining = counts.queued + counts.sending;
     const etaSeconds = remaining === 0 ? 0 : ratePerSecond > 0 && campaign.state === 'running' ? Math.ceil(remaining / ratePerSecond) : null;
-    return { counts, total, ratePerSecond, etaSeconds };
+    return { counts, total, ratePerSecond, etaSeconds, settledAt: null };
   }
 }
 
