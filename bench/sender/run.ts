@@ -18,6 +18,7 @@ import { createLogger, createMetrics } from '@payam/observability';
 import { freePort, stack, uniqueName, waitFor } from '@payam/testkit';
 import { buildSender } from '../../services/sender/src/app';
 import { loadSenderConfig } from '../../services/sender/src/config';
+import type { CampaignService } from '../../services/sender/src/campaigns/service';
 import { contactModel, type ContactDoc } from '../../services/sender/src/contacts/model';
 import { trimSesClient } from '../../services/sender/src/delivery/ses-messenger';
 import { cpuSecondsOf, startPortChild, stopChild } from '../child-process';
@@ -239,6 +240,17 @@ interface RunShape {
    * deployment that scales sending out runs. Otherwise this process runs the first worker too.
    */
   separateWorkers?: boolean;
+  /**
+   * After completion, times GET /campaigns/:id's progress of the finished campaign (through the
+   * service, as the route calls it) while it is counted, and again once the driver has settled it.
+   */
+  timeProgress?: boolean;
+}
+
+interface ProgressTimes {
+  counted_ms: number;
+  settle_wait_s: number;
+  settled_ms: number;
 }
 
 async function campaignRun(
@@ -246,8 +258,8 @@ async function campaignRun(
   rate: number,
   n: number,
   ses: FakeSes,
-  { workerProcesses = 1, resolveFirst = false, warmup = 0, separateWorkers = resolveFirst }: RunShape = {},
-): Promise<{ sendSeconds: number; completedSeconds: number; steadyRate: number; workerCpuMsPerMessage: number | null }> {
+  { workerProcesses = 1, resolveFirst = false, warmup = 0, separateWorkers = resolveFirst, timeProgress = false }: RunShape = {},
+): Promise<{ sendSeconds: number; completedSeconds: number; steadyRate: number; workerCpuMsPerMessage: number | null; progress: ProgressTimes | null }> {
   const dbName = uniqueName('payam_bench_sender');
   const logger = createLogger({ service: 'bench-sender', level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
   const env: Record<string, string> = {
@@ -397,7 +409,8 @@ async function campaignRun(
     const lastArrival = Math.max(...(await Promise.all(prefixes.map((p) => ses.lastArrival(p)))));
     const steadyRate = ((total - steadyFrom.count) / (lastArrival - steadyFrom.at)) * 1000;
     const workerCpuMsPerMessage = resolveFirst ? ((cpuAtLast - steadyFrom.cpu) * 1000) / (total - steadyFrom.count) : null;
-    return { sendSeconds: sendSeconds || completedSeconds, completedSeconds, steadyRate, workerCpuMsPerMessage };
+    const progress = timeProgress ? await timeCampaignProgress(ctx.campaigns, campaign._id) : null;
+    return { sendSeconds: sendSeconds || completedSeconds, completedSeconds, steadyRate, workerCpuMsPerMessage, progress };
   } finally {
     await Promise.all(workers.map((w) => stopChild(w, 15_000)));
     await sender.stop();
@@ -405,6 +418,29 @@ async function campaignRun(
     await conn.dropDatabase().catch(() => undefined);
     await conn.close();
   }
+}
+
+/** campaignRun's timeProgress: the finished campaign's progress, counted, then settled (campaigns/settle.ts). */
+async function timeCampaignProgress(campaigns: CampaignService, campaignId: string): Promise<ProgressTimes> {
+  const timed = async (how: 'count' | 'progress') => {
+    const began = performance.now();
+    const doc = (await campaigns.model.findById(campaignId).lean())!;
+    // What GET did on every call before session 17, and still does until a campaign is settled.
+    const progress = how === 'count' ? await campaigns.countProgress(doc) : await campaigns.progress(doc);
+    return { ms: performance.now() - began, progress };
+  };
+  const counted = await timed('count');
+  const waitBegan = performance.now();
+  await waitFor(async () => (await campaigns.model.findById(campaignId, { finalProgress: 1 }).lean())?.finalProgress != null, {
+    timeoutMs: 300_000,
+    intervalMs: 500,
+    what: `campaign ${campaignId}'s progress settled`,
+  });
+  const settleWait = (performance.now() - waitBegan) / 1000;
+  const settled = await timed('progress');
+  if (settled.progress.settledAt === null || settled.progress.counts.sent !== counted.progress.counts.sent) throw new Error('settled progress differs from the counted one');
+  log(`GET /campaigns/:id progress of the finished campaign: counted ${counted.ms.toFixed(0)} ms; settled after ${settleWait.toFixed(1)} s, then ${settled.ms.toFixed(1)} ms`);
+  return { counted_ms: Math.round(counted.ms), settle_wait_s: Math.round(settleWait * 10) / 10, settled_ms: Math.round(settled.ms * 10) / 10 };
 }
 
 async function main(): Promise<void> {
@@ -462,6 +498,7 @@ async function main(): Promise<void> {
   const limited = await campaignRun(endpoint, 1000, RECIPIENTS, ses, {
     workerProcesses: WORKER_PROCESSES,
     separateWorkers: CAMPAIGN_SEPARATE_WORKERS,
+    timeProgress: true,
   });
   log(
     `${RECIPIENTS} recipients at 1000/s with ${WORKER_PROCESSES} worker process(es): all sent after ${limited.sendSeconds.toFixed(1)} s, completed after ${limited.completedSeconds.toFixed(1)} s (ideal ${(RECIPIENTS / 1000).toFixed(0)} s)`,
@@ -477,6 +514,10 @@ async function main(): Promise<void> {
     trimmed_ratio_rounds: rounds.map((x) => r3(x.workerRate / x.trimmedRate)),
     campaign_100k_s: Math.round(limited.completedSeconds * 10) / 10,
     duplicates,
+    // GET /campaigns/:id's progress of the finished 100k campaign, counted and then settled.
+    progress_counted_ms: limited.progress?.counted_ms,
+    progress_settle_wait_s: limited.progress?.settle_wait_s,
+    progress_settled_ms: limited.progress?.settled_ms,
     raw_sdk_msgs_per_s: Math.round(same.rate),
     worker_msgs_per_s: Math.round(workerRate),
     // Against the tiny message, and from the campaign's start: the shapes sessions 2–8 reported.

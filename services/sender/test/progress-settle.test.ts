@@ -73,3 +73,23 @@ test('nothing is settled while a campaign is sending', async () => {
   const settled = [await settler.settleNext(), await settler.settleNext()];
   expect(settled.sort()).toEqual([finished, sending].sort());
 });
+
+test("a running campaign is counted by one request at a time, and its count is reused for a while", async () => {
+  const { campaignId } = (await h.as(w.token).post('/campaigns').send(campaignBody(templateId, listId)).expect(201)).body;
+  await h.sender.ctx.campaigns.model.updateOne({ _id: campaignId }, { $set: { state: 'running', startedAt: new Date() } });
+  const counts = jest.spyOn(h.sender.ctx.campaigns, 'countProgress');
+  try {
+    const polls = await Promise.all(Array.from({ length: 5 }, () => progressOf(campaignId)));
+    expect(counts).toHaveBeenCalledTimes(1);
+    expect(new Set(polls.map((p) => p.countedAt)).size).toBe(1);
+    expect((await progressOf(campaignId)).countedAt).toBe(polls[0].countedAt);
+    expect(counts).toHaveBeenCalledTimes(1);
+    // Another state is another count: a paused campaign's figures are not the running ones'.
+    await h.as(w.token).post(`/campaigns/${campaignId}/pause`).send({}).expect(200);
+    await progressOf(campaignId);
+    expect(counts).toHaveBeenCalledTimes(2);
+  } finally {
+    counts.mockRestore();
+    await h.as(w.token).post(`/campaigns/${campaignId}/cancel`).expect(200);
+  }
+});
