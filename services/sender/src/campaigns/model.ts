@@ -88,8 +88,8 @@ export interface CampaignDoc {
   completedAt: Date | null;
   cancelledAt: Date | null;
   /**
-   * The delivery counts of a finished campaign once nothing of it is in flight (the driver's
-   * settleFinished): they cannot change after that, and counting them again on every GET would
+   * The delivery counts of a finished campaign once nothing of it is in flight (ProgressSettler,
+   * campaigns/settle.ts): they cannot change after that, and counting them again on every GET would
    * pass over every campaign's deliveries and outcomes on FerretDB v1 (~22 s once 100k exist).
    */
   finalProgress: FinalProgress | null;

@@ -225,14 +225,18 @@ export class CampaignService {
     return counted ?? this.countProgress(campaign);
   }
 
-  async countProgress(campaign: CampaignDoc): Promise<CampaignProgress> {
+  /**
+   * `withRate: false` skips the last minute's send rate (a fourth pass over the outcomes) for a
+   * caller that keeps only the counts: ratePerSecond is then 0.
+   */
+  async countProgress(campaign: CampaignDoc, { withRate = true }: { withRate?: boolean } = {}): Promise<CampaignProgress> {
     const campaignId = campaign._id;
     const since = new Date(Date.now() - 60_000);
     const [byInitial, claimed, byOutcome, recent] = await Promise.all([
       deliveryModel(this.conn).aggregate<{ _id: string; n: number }>([{ $match: { campaignId } }, { $group: { _id: '$state', n: { $sum: 1 } } }]),
       claimModel(this.conn).countDocuments({ campaignId }),
       outcomeModel(this.conn).aggregate<{ _id: string; n: number }>([{ $match: { campaignId } }, { $group: { _id: '$state', n: { $sum: 1 } } }]),
-      outcomeModel(this.conn).countDocuments({ campaignId, state: 'sent', at: { $gte: since } }),
+      withRate ? outcomeModel(this.conn).countDocuments({ campaignId, state: 'sent', at: { $gte: since } }) : 0,
     ]);
     const initial = Object.fromEntries(byInitial.map((r) => [r._id, r.n])) as Record<string, number>;
     const outcome = Object.fromEntries(byOutcome.map((r) => [r._id, r.n])) as Record<string, number>;

@@ -46,7 +46,7 @@ export class ProgressSettler {
     const candidates = await this.campaigns.model.find({ state: { $in: [...FINISHED_STATES] }, finalProgress: null }).sort({ _id: 1 }).limit(100).lean();
     const next = candidates.find((c) => (this.retry.get(c._id)?.at ?? 0) <= now);
     if (!next) return null;
-    const { counts, total } = await this.campaigns.countProgress(next);
+    const { counts, total } = await this.campaigns.countProgress(next, { withRate: false });
     if (counts.sending > 0 || counts.queued > 0) {
       const waitMs = Math.min(MAX_RETRY_MS, (this.retry.get(next._id)?.waitMs ?? FIRST_RETRY_MS / 2) * 2);
       this.retry.set(next._id, { at: Date.now() + waitMs, waitMs });
